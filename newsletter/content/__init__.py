@@ -1,0 +1,1 @@
+"""Reading and validating editions: YAML + Markdown -> models, errors with file:line."""

@@ -1,0 +1,253 @@
+"""The edition format: one pydantic schema for what an editor writes.
+
+Texts may be one string (the same in every language) or a mapping ``{en: ..., de: ...}``;
+a language missing from the mapping falls back to the default language, and
+``newsletter check`` reports each fallback. See docs/editions.md.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+ANY_LANG = "*"
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+class TextMarker:
+    """Metadata on a field whose value is an editor's text (checked for languages, merge fields)."""
+
+    def __init__(self, markdown: bool = False):
+        self.markdown = markdown
+
+
+def _to_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return {ANY_LANG: value}
+    if isinstance(value, dict):
+        bad = [k for k in value if not _LANG.match(str(k))]
+        if bad:
+            raise ValueError(f"expected a text or a mapping of language codes to texts; "
+                             f"{bad[0]!r} is not a language code like 'en' or 'de'")
+        for lang, text in value.items():
+            if not isinstance(text, str):
+                raise ValueError(f"the {lang!r} text must be a text, got {type(text).__name__}")
+        if not value:
+            raise ValueError("expected a text, got an empty mapping")
+        return value
+    if value is None:
+        raise ValueError("expected a text, got nothing")
+    raise ValueError(f"expected a text or a mapping of language codes to texts, got {type(value).__name__}")
+
+
+Text = Annotated[dict[str, str], BeforeValidator(_to_text), TextMarker()]
+Markdown = Annotated[dict[str, str], BeforeValidator(_to_text), TextMarker(markdown=True)]
+
+
+def check_url(value: str) -> str:
+    """Links must be absolute http(s) or mailto: a relative link breaks in every mail client."""
+    value = value.strip()
+    low = value.lower()
+    if low.startswith(("http://", "https://")):
+        rest = value.split("://", 1)[1]
+        if not rest or rest[0] in "/?#" or " " in value:
+            raise ValueError(f"expected an absolute http(s) URL with a host, got {value!r}")
+        return value
+    if low.startswith("mailto:") and "@" in value:
+        return value
+    raise ValueError(f"expected an absolute http(s) or mailto: link, got {value!r}")
+
+
+Url = Annotated[str, AfterValidator(check_url)]
+# An image is an absolute http(s) URL or a file in the edition folder (checked when loading).
+ImageRef = Annotated[str, Field(min_length=1)]
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"expected an IANA time zone like 'Europe/Berlin' or 'UTC', got {value!r}") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(check_timezone)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Button(Model):
+    label: Text
+    url: Url
+
+
+class _Block(Model):
+    audience: str | None = Field(None, description="Segment name: shown only to its members.")
+    id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]*$", description="Anchor name.")
+
+
+class _WithImage(Model):
+    image: ImageRef | None = None
+    alt: Text | None = None
+
+    @model_validator(mode="after")
+    def _alt_needed(self) -> Any:
+        if self.image and not self.alt:
+            raise ValueError("an image needs alt text: add 'alt:' describing it for people who cannot see it")
+        return self
+
+
+class HeroBlock(_Block, _WithImage):
+    type: Literal["hero"]
+    title: Text
+    intro: Markdown | None = None
+    button: Button | None = None
+
+
+class ArticleBlock(_Block, _WithImage):
+    type: Literal["article"]
+    title: Text
+    body: Markdown | None = None
+    link: Url | None = None
+    button: Button | None = None
+
+
+class Event(Model):
+    title: Text
+    start: dt.datetime
+    end: dt.datetime | None = None
+    timezone: TimeZone
+    place: Text | None = None
+    online: Url | None = None
+    registration: Url | None = None
+    description: Markdown | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Event":
+        if self.start.tzinfo is not None or (self.end and self.end.tzinfo is not None):
+            raise ValueError("write start and end as local times (2026-11-20T10:00) and give 'timezone:'")
+        if self.end and self.end <= self.start:
+            raise ValueError(f"end ({self.end:%Y-%m-%d %H:%M}) must be after start ({self.start:%Y-%m-%d %H:%M})")
+        if not self.place and not self.online:
+            raise ValueError("an event needs a 'place:' or an 'online:' link")
+        return self
+
+    def zoned(self) -> tuple[dt.datetime, dt.datetime | None]:
+        zone = ZoneInfo(self.timezone)
+        return self.start.replace(tzinfo=zone), self.end.replace(tzinfo=zone) if self.end else None
+
+
+class EventsBlock(_Block):
+    type: Literal["events"]
+    title: Text
+    intro: Markdown | None = None
+    events: list[Event] = Field(min_length=1)
+
+
+class CtaBlock(_Block):
+    type: Literal["cta"]
+    title: Text
+    text: Markdown | None = None
+    button: Button
+
+
+class Resource(Model):
+    name: Text
+    description: Text | None = None
+    url: Url | None = None
+    phone: str | None = Field(None, pattern=r"^\+?[0-9 ()./-]{3,30}$")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Resource":
+        if not self.url and not self.phone:
+            raise ValueError("a resource needs a 'url:' or a 'phone:' so readers can reach it")
+        return self
+
+
+class ResourcesBlock(_Block):
+    type: Literal["resources"]
+    title: Text
+    intro: Markdown | None = None
+    items: list[Resource] = Field(min_length=1)
+
+
+class QuoteBlock(_Block, _WithImage):
+    type: Literal["quote"]
+    text: Text
+    author: str
+    role: Text | None = None
+
+
+class ImageBlock(_Block):
+    type: Literal["image"]
+    src: ImageRef
+    alt: Text
+    caption: Text | None = None
+    link: Url | None = None
+
+
+class Card(_WithImage):
+    title: Text
+    text: Markdown | None = None
+    link: Url | None = None
+    button: Button | None = None
+
+
+class CardsBlock(_Block):
+    type: Literal["cards"]
+    title: Text | None = None
+    cards: list[Card] = Field(min_length=2, description="Shown two per row on desktop.")
+
+
+class DividerBlock(_Block):
+    type: Literal["divider"]
+
+
+class MarkdownBlock(_Block):
+    type: Literal["markdown"]
+    body: Markdown
+
+
+Block = Annotated[
+    Union[HeroBlock, ArticleBlock, EventsBlock, CtaBlock, ResourcesBlock, QuoteBlock,
+          ImageBlock, CardsBlock, DividerBlock, MarkdownBlock],
+    Field(discriminator="type"),
+]
+BLOCK_TYPES = ["hero", "article", "events", "cta", "resources", "quote", "image", "cards",
+               "divider", "markdown"]
+
+
+class Edition(Model):
+    """One newsletter issue: edition.yaml in its own folder under issues/."""
+
+    number: int = Field(ge=1)
+    date: dt.date
+    languages: list[Annotated[str, Field(pattern=_LANG.pattern)]] = Field(min_length=1)
+    subject: Text
+    preheader: Text | None = None
+    blocks: list[Block] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_languages(self) -> "Edition":
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError(f"languages are listed twice: {self.languages}")
+        return self
+
+
+def text_for(value: dict[str, str] | None, lang: str, default: str) -> str:
+    """The text in ``lang``, falling back to the language-neutral text, then the default language."""
+    if not value:
+        return ""
+    for key in (lang, ANY_LANG, default):
+        if key in value:
+            return value[key]
+    return next(iter(value.values()))
+
+
+def falls_back(value: dict[str, str] | None, lang: str) -> bool:
+    return bool(value) and lang not in value and ANY_LANG not in value

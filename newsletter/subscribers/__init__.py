@@ -1,0 +1,1 @@
+"""Subscribers: the SQLite store, imports and exports, and segment rules."""
