@@ -14,7 +14,7 @@ from ..errors import SourceError, ValidationFailed
 from ..validation import errors_from_pydantic, suggest
 from ..yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
 from . import markdown, merge
-from .model import ANY_LANG, Edition, TextMarker, check_url
+from .model import ANY_LANG, Edition, check_url, text_marker
 
 log = logging.getLogger(__name__)
 EDITION_FILE = "edition.yaml"
@@ -201,7 +201,7 @@ class Checker:
         for loc, name, info, value in walk(self.loaded.edition):
             if value is None:
                 continue
-            marker = next((m for m in info.metadata if isinstance(m, TextMarker)), None)
+            marker = text_marker(info)
             if marker is not None:
                 self._text(loc, value, marker.markdown)
             elif name == "audience":

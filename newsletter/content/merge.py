@@ -18,6 +18,9 @@ from typing import Iterable
 from ..validation import suggest
 
 STANDARD_FIELDS = ("email", "name", "first_name", "last_name", "language", "country")
+# Filled by composition for every recipient; not for editors to write.
+LINK_FIELDS = ("unsubscribe_url", "preferences_url")
+TOKEN_RE = re.compile(r"%%MF(\d+)%%")
 MERGE_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _INNER = re.compile(
     r"""^\s*(?P<field>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)?)\s*
@@ -75,3 +78,9 @@ def value_for(field: MergeField, subscriber: dict) -> str:
     if value is None or str(value).strip() == "":
         return field.default
     return str(value)
+
+
+def token(index: int) -> str:
+    """The placeholder left in rendered output for the ``index``-th merge field of a variant.
+    Plain ASCII without Markdown, HTML or Jinja meaning, so it survives every rendering step."""
+    return f"%%MF{index}%%"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,25 @@ class TextMarker:
 
     def __init__(self, markdown: bool = False):
         self.markdown = markdown
+
+
+def text_marker(info: Any) -> TextMarker | None:
+    """The TextMarker of a pydantic FieldInfo, also when the text is optional (Text | None)."""
+    for meta in info.metadata:
+        if isinstance(meta, TextMarker):
+            return meta
+    return _marker_in(info.annotation)
+
+
+def _marker_in(tp: Any) -> TextMarker | None:
+    for meta in getattr(tp, "__metadata__", ()):
+        if isinstance(meta, TextMarker):
+            return meta
+    for arg in typing.get_args(tp):
+        found = _marker_in(arg)
+        if found:
+            return found
+    return None
 
 
 def _to_text(value: Any) -> Any:

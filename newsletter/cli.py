@@ -1,0 +1,121 @@
+"""The `newsletter` command. Each command lives in its own module under newsletter/commands/
+and only parses options, calls one function and prints the result.
+
+Exit codes: 0 success; 1 the work found problems (invalid edition, failed deliveries, ...);
+2 the command line itself was wrong (click's usage errors); 3 another process holds a lock.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import NewsletterError, ValidationFailed
+
+EXIT_PROBLEMS = 1
+EXIT_LOCKED = 3
+
+
+class Context:
+    """What every command receives: where the workspace is, loaded on first use."""
+
+    def __init__(self, workspace: Path | None, debug: bool):
+        self.workspace_dir = workspace
+        self.debug = debug
+        self._ws: Any = None
+
+    @property
+    def ws(self):  # -> config.Workspace
+        if self._ws is None:
+            from .config import load_workspace
+
+            self._ws = load_workspace(self.workspace_dir)
+        return self._ws
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class Group(click.Group):
+    """Finds commands in newsletter/commands/ and turns our errors into one clear message."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_discover()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or _discover().get(name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsletterError as exc:
+            obj = ctx.find_object(Context)
+            if obj is not None and obj.debug:
+                raise
+            report_error(exc)
+            code = getattr(exc, "exit_code", EXIT_PROBLEMS)
+            ctx.exit(code)
+
+
+_COMMANDS: dict[str, click.Command] | None = None
+
+
+def _discover() -> dict[str, click.Command]:
+    global _COMMANDS
+    if _COMMANDS is None:
+        from . import commands
+
+        found: dict[str, click.Command] = {}
+        for info in pkgutil.iter_modules(commands.__path__):
+            module = importlib.import_module(f"{commands.__name__}.{info.name}")
+            # Each module lists what it adds in COMMANDS.
+            for cmd in getattr(module, "COMMANDS", ()):
+                found[cmd.name] = cmd
+        _COMMANDS = found
+    return _COMMANDS
+
+
+def report_error(exc: NewsletterError) -> None:
+    if isinstance(exc, ValidationFailed):
+        click.echo(exc.render(), err=True)
+        click.secho(f"Error: {exc}", fg="red", err=True)
+    else:
+        click.secho(f"Error: {exc}", fg="red", err=True)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("-C", "--workspace", type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace folder (default: the nearest folder upwards holding newsletter.yaml).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.version_option(__version__, prog_name="newsletter")
+@click.pass_context
+def main(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
+    """Write a newsletter as YAML and Markdown files, check it, preview it, and send it
+    to segments of your subscribers.
+
+    \b
+    Typical month:
+      newsletter new --like 2026-11     start next month's edition from this one
+      newsletter check                  find mistakes (file:line for each)
+      newsletter preview                look at it in your browser while you write
+      newsletter send 2026-12 --segment all --dry-run
+
+    Exit codes: 0 ok, 1 problems found, 2 wrong command line, 3 locked by another process.
+    """
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(workspace, debug)
+
+
+def run() -> None:  # pragma: no cover - console entry point alias
+    main(prog_name="newsletter")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""newsletter new"""
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ..cli import Context, pass_ctx
+from ..content.scaffold import create_edition
+
+
+@click.command()
+@click.option("--date", "month", metavar="YYYY-MM",
+              help="Month of the edition; its folder is issues/YYYY-MM (default: the month after the latest).")
+@click.option("--like", metavar="EDITION", help="Copy this edition (blocks, files, images) as a start.")
+@pass_ctx
+def new(ctx: Context, month: str | None, like: str | None) -> None:
+    """Start a new edition in issues/YYYY-MM/ with the next edition number."""
+    folder = create_edition(ctx.ws, month, like, dt.date.today())
+    click.echo(f"Created {folder.relative_to(ctx.ws.root)}/edition.yaml")
+    click.echo(f"Next: edit it, then run: newsletter check {folder.name}")
+
+
+COMMANDS = [new]

@@ -1,0 +1,33 @@
+"""Which blocks fall back to the default language, per language (the completeness report)."""
+from __future__ import annotations
+
+from ..yamlsrc import format_loc
+from .loader import LoadedEdition, walk
+from .model import falls_back, text_for, text_marker
+
+
+def block_label(loaded: LoadedEdition, index: int) -> str:
+    block = loaded.edition.blocks[index]
+    title = getattr(block, "title", None) or getattr(block, "text", None)
+    name = text_for(title, loaded.default_language, loaded.default_language) if title else ""
+    name = (name[:40] + "...") if len(name) > 43 else name
+    return f"blocks[{index}] {block.type}" + (f" {name!r}" if name else "")
+
+
+def fallbacks(loaded: LoadedEdition) -> dict[str, dict[str, list[str]]]:
+    """{language: {block label (or 'edition'): [field paths that fall back]}} for every
+    language of the edition other than its default."""
+    report: dict[str, dict[str, list[str]]] = {}
+    for lang in loaded.edition.languages:
+        if lang == loaded.default_language:
+            continue
+        missing: dict[str, list[str]] = {}
+        for loc, _name, info, value in walk(loaded.edition):
+            if text_marker(info) is None:
+                continue
+            if falls_back(value, lang):
+                label = block_label(loaded, loc[1]) if loc[0] == "blocks" else "edition"
+                missing.setdefault(label, []).append(format_loc(loc))
+        if missing:
+            report[lang] = missing
+    return report

@@ -1,0 +1,72 @@
+"""The embedded SQLite store: one connection setup and versioned migrations per component.
+
+Each component (subscribers, journal, ...) keeps its own ordered list of migration scripts;
+``schema_version`` records how far each has been applied. Callers never write SQL against
+another component's tables, so a PostgreSQL backend can replace one component at a time.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Sequence
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode with a busy timeout; rows as sqlite3.Row; autocommit off."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    uri = f"file:{path}?mode=ro" if readonly else str(path)
+    conn = sqlite3.connect(uri, uri=readonly, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable across process crashes in WAL mode (only an OS crash can lose
+        # the last transactions), which is what a send journal needs.
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str]) -> int:
+    """Apply the scripts of ``component`` not yet applied, each in its own transaction.
+    Returns the schema version reached. Scripts are append-only: never edit a released one."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+    row = conn.execute("SELECT version FROM schema_version WHERE component = ?", (component,)).fetchone()
+    current = row[0] if row else 0
+    for version, script in enumerate(migrations[current:], start=current + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check inside the write lock: another process may have migrated meanwhile.
+            row = conn.execute("SELECT version FROM schema_version WHERE component = ?", (component,)).fetchone()
+            if row and row[0] >= version:
+                conn.execute("ROLLBACK")
+                continue
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (component, version) VALUES (?, ?) "
+                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                (component, version),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return max(current, len(migrations))
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return [s for s in out if s]

@@ -1,0 +1,97 @@
+"""Shared fixtures. Tests that need an outside tool (Chromium, the MJML validator) skip with
+a reason on a developer machine without it, but fail in CI (NEWSLETTER_REQUIRE_TOOLS=1 or
+CI=true), where .ci/run installs the tools: a browser test must never silently skip there."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def tools_required() -> bool:
+    return os.environ.get("NEWSLETTER_REQUIRE_TOOLS") == "1" or os.environ.get("CI") == "true"
+
+
+def require_tool(available: bool, what: str) -> None:
+    if available:
+        return
+    if tools_required():
+        pytest.fail(f"{what} is required in CI but missing (.ci/run installs it)")
+    pytest.skip(f"{what} not installed")
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium (the system's, driven by Playwright; never downloaded)."""
+    exe = chromium_path()
+    require_tool(exe is not None, "Chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def mjml_bin() -> Path:
+    """The official MJML command-line tool (tools/node_modules, installed by `make test`)."""
+    exe = ROOT / "tools" / "node_modules" / ".bin" / "mjml"
+    require_tool(exe.exists() and shutil.which("node") is not None, "the MJML validator (npm mjml)")
+    return exe
+
+
+def copy_workspace(src: Path, dest: Path) -> Path:
+    """A throw-away copy of a sample workspace (no database, build or outbox)."""
+    ignore = shutil.ignore_patterns(".venv", ".git", "build", "outbox", "*.sqlite3*", "secret.key",
+                                    "tools", "tests", "bench", "node_modules", "__pycache__", ".pytest_cache")
+    shutil.copytree(src, dest, ignore=ignore)
+    return dest
+
+
+@pytest.fixture
+def sample_ws(tmp_path: Path) -> Path:
+    """A copy of the repository's sample workspace (the international network)."""
+    keep = ["newsletter.yaml", "issues", "templates", "subscribers"]
+    dest = tmp_path / "ws"
+    dest.mkdir()
+    for name in keep:
+        src = ROOT / name
+        if src.is_dir():
+            copy_workspace(src, dest / name)
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+@pytest.fixture
+def example_ws(tmp_path: Path) -> Path:
+    """A copy of examples/namc, the national association's monthly eNews."""
+    return copy_workspace(ROOT / "examples" / "namc", tmp_path / "namc")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite the golden files under tests/golden/ from the current output.")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
