@@ -157,7 +157,8 @@ def load_yaml(path: Path, text: str | None = None, line_offset: int = 0) -> tupl
         message = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
             message = f"{exc.problem} ({exc.context})"
-        raise _syntax_error(path, mark, f"YAML syntax error: {message}", smap, line_offset) from None
+        message = f"YAML syntax error: {message}{_hint(text, mark)}"
+        raise _syntax_error(path, mark, message, smap, line_offset) from None
     except yaml.YAMLError as exc:
         raise SourceError(path, None, None, f"YAML error: {exc}") from None
     finally:
@@ -165,6 +166,21 @@ def load_yaml(path: Path, text: str | None = None, line_offset: int = 0) -> tupl
     if node is None:
         return None, smap
     return _build(node, (), smap, path, line_offset), smap
+
+
+def _hint(text: str, mark: Any) -> str:
+    """Editors' most common YAML slips, explained in their words."""
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if "{{" in line:
+        return "; a text holding a merge field {{ ... }} may need quotes around it, or '|' and the text on the next line"
+    if line.count(": ") > 1 or (": " in line.split(":", 1)[-1]):
+        return "; a text holding ': ' needs quotes around it"
+    if "\t" in line:
+        return "; use spaces, not tabs, to indent"
+    return ""
 
 
 def _syntax_error(path: Path, mark: Any, message: str, smap: SourceMap, line_offset: int) -> SourceError:
