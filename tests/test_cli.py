@@ -113,3 +113,11 @@ def test_python_dash_m_and_help() -> None:
     for command in ("check", "new", "schema"):
         assert command in out
     assert "Exit codes" in out
+
+
+def test_committed_schema_is_current() -> None:
+    """edition.schema.json at the root (used by the sample editions' editor hint) is fresh;
+    refresh it with: newsletter schema -o edition.schema.json"""
+    root = Path(__file__).resolve().parent.parent
+    result = CliRunner().invoke(main, ["schema"])
+    assert (root / "edition.schema.json").read_text(encoding="utf-8") == result.output
