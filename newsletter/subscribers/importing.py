@@ -176,10 +176,11 @@ def _merge_group(before: Subscriber | None, group: list[Subscriber], seen: bool,
 def merge(current: Subscriber, incoming: Subscriber) -> Subscriber:
     """``current`` updated with what ``incoming`` says, by the rules in the module docstring."""
     out = current.copy()
-    for name in ("name", "first_name", "last_name", "language", "country"):
+    for name in ("first_name", "last_name", "language", "country"):
         value = getattr(incoming, name)
         if value:
             setattr(out, name, value)
+    out.name = _merged_name(current, incoming, out)
     out.tags = sorted(set(current.tags) | set(incoming.tags))
     out.attributes = {**current.attributes, **incoming.attributes}
     if STATUS_RANK[incoming.status] > STATUS_RANK[current.status]:
@@ -192,13 +193,23 @@ def merge(current: Subscriber, incoming: Subscriber) -> Subscriber:
     return out
 
 
+def _merged_name(current: Subscriber, incoming: Subscriber, merged: Subscriber) -> str:
+    """A name given in the file wins. Otherwise a name that was only first + last follows
+    them, and a name someone wrote differently is kept."""
+    if incoming.name:
+        return incoming.name
+    if not current.name or current.name == display_name(current.first_name, current.last_name):
+        return display_name(merged.first_name, merged.last_name)
+    return current.name
+
+
 def build(values: dict[str, Any], options: ImportOptions, default_consent: dict[str, Any]) -> Subscriber:
     """A normalised Subscriber from one row's values (keys as in Subscriber; ``tags`` a list,
     ``attributes`` and ``consent`` dicts). Raises InvalidValue naming the field."""
     email = normalise_email(values.get("email") or "")
     first = clean_name(values.get("first_name"), "first_name")
     last = clean_name(values.get("last_name"), "last_name")
-    name = clean_name(values.get("name"), "name") or display_name(first, last)
+    name = clean_name(values.get("name"), "name")  # empty: the store writes first + last
     status = normalise_status(values.get("status")) or options.status or "subscribed"
     consent = normalise_consent(values.get("consent") or {}) or dict(default_consent)
     created = parse_time(values.get("created_at"), "created_at") or consent.get("time") or ""

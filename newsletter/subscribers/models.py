@@ -99,6 +99,8 @@ _FAST_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+[A-Za-z](?
 def normalise_email(value: str) -> str:
     """The address as stored: local part as written, domain in lower-case ASCII (IDNA)."""
     text = value.strip()
+    if not text:
+        raise InvalidValue("email", "is empty; every row needs an e-mail address")
     fast = _fast_email(text)
     if fast is not None:
         return fast

@@ -421,7 +421,7 @@ def read_segments(path: Path) -> Segments:
     try:
         parsed = SegmentsFile.model_validate(data)
     except ValidationError as exc:
-        errors += [_without_tag(e) for e in errors_from_pydantic(exc, smap, SegmentsFile, data)]
+        errors += errors_from_pydantic(exc, smap, SegmentsFile, data)
     if errors:
         raise ValidationFailed(errors)
     return Segments([Segment(name, spec.rule, spec.description or "")
@@ -441,17 +441,6 @@ def _builtin_all_errors(segments: dict[str, Any], smap: SourceMap) -> list[Sourc
         return []
     return [smap.error(("segments", ALL, "rule"), "'all' is built in and always means everyone "
                        "subscribed; give it the rule {all: []} or choose another name")]
-
-
-_TAGS = tuple(f".{tag}" for tag in ("All", "AnyOf", "Not", "Leaf"))
-
-
-def _without_tag(error: SourceError) -> SourceError:
-    """A whole-rule mistake is located at the rule; its field path should not end in the
-    union tag pydantic adds ('...rule.Leaf' -> '...rule')."""
-    if error.field.endswith(_TAGS):
-        error.field = error.field.rsplit(".", 1)[0]
-    return error
 
 
 __all__ = ["ALL", "All", "AnyOf", "Not", "Leaf", "Segment", "Segments", "EVERYONE", "load_segments",

@@ -19,7 +19,7 @@ import datetime as dt
 from ..config import Workspace
 from ..db import connect, migrate
 from ..errors import SubscriberError
-from .models import (STATUS_RANK, SUPPRESSED, InvalidValue, Subscriber, email_key, iso,
+from .models import (STATUS_RANK, SUPPRESSED, InvalidValue, Subscriber, display_name, email_key, iso,
                      normalise_consent, normalise_email, utc_now)
 from .schema import MIGRATIONS
 from .segments import Segment, Segments, load_segments
@@ -159,7 +159,8 @@ class Store:
             raise SubscriberError(f"{existing.email} is already in the list (status {existing.status}); "
                                   "use 'subscribers resubscribe' to subscribe them again")
         now = self.now()
-        new = subscriber.copy(created_at=subscriber.created_at or now, updated_at=now)
+        new = subscriber.copy(created_at=subscriber.created_at or now, updated_at=now,
+                              name=subscriber.name or display_name(subscriber.first_name, subscriber.last_name))
         with self.transaction():
             new.id = self._conn.execute(_INSERT, _params(new, new.created_at, now)).lastrowid
             self._event(new.id, "add", {"status": new.status, "consent": new.consent})
@@ -301,7 +302,9 @@ _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _params(s: Subscriber, created_at: str, updated_at: str) -> tuple[Any, ...]:
-    return (s.email, email_key(s.email), s.name, s.first_name, s.last_name, s.language, s.country,
+    # Without a name of its own, the name is first + last (what a 'To:' header shows).
+    name = s.name or display_name(s.first_name, s.last_name)
+    return (s.email, email_key(s.email), name, s.first_name, s.last_name, s.language, s.country,
             _json(s.tags), _json(s.attributes), s.status, _json(s.consent), s.consent.get("confirmed_at"),
             created_at, updated_at)
 
