@@ -64,7 +64,7 @@ class MailchimpCsv(CsvFormat):
 
     def __init__(self, *args: Any, file_name: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
-        if not any(key == "email" for _, key, _ in self.plan):
+        if not any(kind == FIELD and key == "email" for kind, key, _ in self.plan):
             raise self.header_error(f"no {EMAIL_COLUMN!r} column; the header has: {', '.join(self.input.header)} "
                                     "(translated column names can be mapped with --map-column)")
         self.status = status_from(file_name or self.label, self.input.header)
