@@ -240,8 +240,13 @@ def check_attribute_name(key: Any) -> str:
 
 
 def check_value(key: str, value: Any) -> Any:
-    # SQLite's JSON functions stop at a NUL character, so segment rules could not see past it.
-    if "\x00" in (value if isinstance(value, str) else json.dumps(value)):
+    # SQLite's JSON functions stop at a NUL character and refuse NaN, so segment rules could
+    # not read such a value.
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise InvalidValue(f"attributes.{key}", "holds NaN or Infinity, which JSON cannot store") from None
+    if "\x00" in text:
         raise InvalidValue(f"attributes.{key}", "holds a NUL character")
     return value
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import email_validator
@@ -81,7 +82,10 @@ class Subscriber:
         }
 
     def copy(self, **changes: Any) -> "Subscriber":
-        base = replace(self, tags=list(self.tags), attributes=dict(self.attributes), consent=dict(self.consent))
+        """A copy whose lists and dicts can be changed without touching this one."""
+        base = Subscriber(self.id, self.email, self.name, self.first_name, self.last_name, self.language,
+                          self.country, list(self.tags), dict(self.attributes), self.status,
+                          dict(self.consent), self.created_at, self.updated_at, self.bounces)
         return replace(base, **changes) if changes else base
 
 
@@ -119,11 +123,17 @@ def _fast_email(text: str) -> str | None:
     if len(domain) > 253 or "--" in domain:
         return None  # punycode labels and unusual lengths: let email-validator decide
     # Read at call time: email-validator documents this list as changeable by its users.
-    special = email_validator.SPECIAL_USE_DOMAIN_NAMES
-    labels = domain.split(".")
-    if any(".".join(labels[i:]) in special for i in range(len(labels))):
+    if _special_use(tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)).search(domain):
         return None
     return f"{match.group(1)}@{domain}"
+
+
+@lru_cache(maxsize=4)
+def _special_use(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches a domain that is one of ``names`` or ends in one of them."""
+    if not names:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?:^|\.)(?:" + "|".join(re.escape(n) for n in names) + r")$")
 
 
 def email_key(email: str) -> str:
@@ -140,6 +150,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # name when it folds the header, so '=?utf-8?q?=0ABcc:_x?=' would write a new header
 # (CVE-2024-6923). No real name looks like this, so such a row is refused.
 _ENCODED_WORD = re.compile(r"=\?.*\?=", re.S)
+_SUSPECT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]|=\?")
 
 
 def clean_name(value: str | None, field_name: str = "name") -> str:
@@ -147,7 +158,10 @@ def clean_name(value: str | None, field_name: str = "name") -> str:
     control character or an encoded-word is refused."""
     if value is None:
         return ""
-    text = _BREAKS.sub(" ", str(value)).strip()
+    text = str(value)
+    if _SUSPECT.search(text) is None and len(text) <= MAX_NAME:
+        return text.strip()  # the common case, checked with one search
+    text = _BREAKS.sub(" ", text).strip()
     bad = _CONTROL.search(text)
     if bad:
         raise InvalidValue(field_name, f"contains the control character U+{ord(bad.group()):04X}; "

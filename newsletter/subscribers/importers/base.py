@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from typing import Any, Iterator
 
 from ...errors import SourceError
@@ -100,7 +101,7 @@ def _put(values: dict[str, Any], kind: str, key: str, column: str, cell: str) ->
     if kind == TAGS:
         values["tags"] = split_tags(cell)
     elif kind == QUOTED_TAGS:
-        values["tags"] = next(csv.reader([cell], skipinitialspace=True))
+        values["tags"] = quoted_tags(cell)
     elif kind == ATTR_JSON:
         values["attributes"][key] = check_value(key, parse_json(cell, column))
     else:
@@ -108,6 +109,17 @@ def _put(values: dict[str, Any], kind: str, key: str, column: str, cell: str) ->
         if not isinstance(found, dict):
             raise InvalidValue(column, f"expected a JSON object like {{\"city\": \"Lyon\"}}, got {cell[:40]!r}")
         values["attributes"].update(check_attributes(found))
+
+
+_SIMPLE_QUOTED = re.compile(r'"[^"]*"(?:,"[^"]*")*')
+
+
+def quoted_tags(cell: str) -> list[str]:
+    """Mailchimp's '"Tag one","Tag two"'. The exact form Mailchimp writes is split directly;
+    anything else (spaces, doubled quotes) goes through the csv module."""
+    if _SIMPLE_QUOTED.fullmatch(cell):
+        return cell[1:-1].split('","')
+    return next(csv.reader([cell], skipinitialspace=True))
 
 
 def parse_json(cell: str, column: str) -> Any:
