@@ -1,7 +1,7 @@
 """The import engine, shared by every format: rows in, merged into the store in batches.
 
-Each format (importers/*) turns its file into a stream of ``Row`` (a normalised Subscriber
-and where it came from) or ``RowError`` (where, and why not). Here the stream is cut into
+Each format (importers/*) turns its file into a stream of normalised Subscribers (good rows)
+and ``RowError`` (where, and why not). Here the stream is cut into
 batches; each batch is merged with what the store already holds and written in one go.
 
 Merge rules (docs/subscribers.md):
@@ -32,14 +32,6 @@ BATCH = 2000
 MAX_REPORTED = 1000
 WITHDRAWAL = ("withdrawn_at", "withdrawn_reason")
 Progress = Callable[[int], None]
-
-
-@dataclass
-class Row:
-    """One good incoming row."""
-
-    where: str
-    subscriber: Subscriber
 
 
 @dataclass
@@ -92,7 +84,7 @@ class _StrictAbort(Exception):
     """Raised inside the import transaction so that --strict writes nothing."""
 
 
-def run_import(store: Store, rows: Iterable[Row | RowError], options: ImportOptions) -> ImportSummary:
+def run_import(store: Store, rows: Iterable[Subscriber | RowError], options: ImportOptions) -> ImportSummary:
     """Merge ``rows`` into ``store``. With ``options.strict`` nothing is written if any row
     is bad (every bad row is still reported)."""
     summary = ImportSummary()
@@ -118,7 +110,7 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _sort_out(batch: list[Row | RowError], summary: ImportSummary) -> list[Row]:
+def _sort_out(batch: list[Subscriber | RowError], summary: ImportSummary) -> list[Subscriber]:
     good = []
     for item in batch:
         if isinstance(item, RowError):
@@ -128,15 +120,14 @@ def _sort_out(batch: list[Row | RowError], summary: ImportSummary) -> list[Row]:
     return good
 
 
-def _apply(store: Store, rows: list[Row], options: ImportOptions, summary: ImportSummary) -> None:
+def _apply(store: Store, rows: list[Subscriber], options: ImportOptions, summary: ImportSummary) -> None:
     groups: dict[str, list[Subscriber]] = {}
-    for row in rows:
-        sub = row.subscriber
+    for sub in rows:
         if options.tags:
             sub.tags = sorted(set(sub.tags) | set(options.tags))
         groups.setdefault(sub.key, []).append(sub)
-    seen = store.mark_seen(list(groups))
     known = store.lookup(groups)
+    seen = store.seen_in_import(known)
     inserts, updates = [], []
     for key, group in groups.items():
         before = known.get(key)
@@ -206,20 +197,18 @@ def _merged_name(current: Subscriber, incoming: Subscriber, merged: Subscriber) 
 def build(values: dict[str, Any], options: ImportOptions, default_consent: dict[str, Any]) -> Subscriber:
     """A normalised Subscriber from one row's values (keys as in Subscriber; ``tags`` a list,
     ``attributes`` and ``consent`` dicts). Raises InvalidValue naming the field."""
-    email = normalise_email(values.get("email") or "")
-    first = clean_name(values.get("first_name"), "first_name")
-    last = clean_name(values.get("last_name"), "last_name")
-    name = clean_name(values.get("name"), "name")  # empty: the store writes first + last
-    status = normalise_status(values.get("status")) or options.status or "subscribed"
-    consent = normalise_consent(values.get("consent") or {}) or dict(default_consent)
-    created = parse_time(values.get("created_at"), "created_at") or consent.get("time") or ""
+    get = values.get
+    email = normalise_email(get("email") or "")  # first: the reason a row is refused most often
+    name = clean_name(get("name"), "name")  # empty: the store writes first + last
+    first, last = clean_name(get("first_name"), "first_name"), clean_name(get("last_name"), "last_name")
+    consent = normalise_consent(get("consent") or {}) or dict(default_consent)
+    created = parse_time(get("created_at"), "created_at") or consent.get("time") or consent.get("confirmed_at")
     return Subscriber(
-        id=None, email=email, name=name, first_name=first, last_name=last,
-        language=normalise_language(values.get("language")),
-        country=normalise_country(values.get("country")),
-        tags=normalise_tags(values.get("tags") or []),
-        attributes=values.get("attributes") or {},
-        status=status, consent=consent, created_at=created,
+        None, email, name, first, last,
+        normalise_language(get("language")), normalise_country(get("country")),
+        normalise_tags(get("tags") or []), get("attributes") or {},
+        normalise_status(get("status")) or options.status or "subscribed",
+        consent, created or "",
     )
 
 
@@ -249,11 +238,3 @@ def check_value(key: str, value: Any) -> Any:
     if "\x00" in text:
         raise InvalidValue(f"attributes.{key}", "holds a NUL character")
     return value
-
-
-def row_or_error(path: str, line: int, make: Callable[[], Subscriber]) -> Row | RowError:
-    """Run ``make``; a bad value becomes a RowError at path:line."""
-    try:
-        return Row(f"{path}:{line}", make())
-    except InvalidValue as exc:
-        return RowError(path, line, str(exc))

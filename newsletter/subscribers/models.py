@@ -178,6 +178,8 @@ _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
+# Codes and tag lists repeat from row to row, so their checks are cached (bounded).
+@lru_cache(maxsize=1024)
 def normalise_language(value: str | None) -> str | None:
     if value is None or not str(value).strip():
         return None
@@ -188,6 +190,7 @@ def normalise_language(value: str | None) -> str | None:
     return text
 
 
+@lru_cache(maxsize=1024)
 def normalise_country(value: str | None) -> str | None:
     if value is None or not str(value).strip():
         return None
@@ -198,6 +201,8 @@ def normalise_country(value: str | None) -> str | None:
 
 
 def normalise_status(value: str | None, field_name: str = "status") -> str | None:
+    if value in STATUSES:
+        return value
     if value is None or not str(value).strip():
         return None
     text = str(value).strip().lower()
@@ -224,6 +229,14 @@ def normalise_tags(values: Any) -> list[str]:
     """Stripped, without empties or repeats, sorted."""
     if not isinstance(values, (list, tuple, set)):
         raise InvalidValue("tags", f"expected a list of tags, got {values!r}")
+    try:
+        return list(_normalised_tags(tuple(values)))
+    except TypeError:  # an unhashable item: the uncached check names it
+        return list(_normalised_tags.__wrapped__(tuple(values)))
+
+
+@lru_cache(maxsize=4096)
+def _normalised_tags(values: tuple[Any, ...]) -> tuple[str, ...]:
     out = set()
     for raw in values:
         if not isinstance(raw, str):
@@ -236,7 +249,7 @@ def normalise_tags(values: Any) -> list[str]:
                 raise InvalidValue("tags", f"tag {tag[:20]!r}... is longer than {MAX_TAG} characters")
             raise InvalidValue("tags", f"tag {tag!r} may not hold a comma, semicolon or control character")
         out.add(tag)
-    return sorted(out)
+    return tuple(sorted(out))
 
 
 # --- times ------------------------------------------------------------------------------------
@@ -275,17 +288,15 @@ def normalise_consent(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key in CONSENT_TIMES:
-            when = parse_time(value, f"consent.{key}")
-            if when:
-                out[key] = when
-        elif key in CONSENT_KEYS:
-            text = value.strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
-            if text:
-                out[key] = text
-        else:
+            value = parse_time(value, f"consent.{key}")
+        elif key not in CONSENT_KEYS:
             raise InvalidValue("consent", f"unknown consent key {key!r}; expected: {', '.join(CONSENT_KEYS)}")
+        elif value is not None:
+            value = value.strip() if isinstance(value, str) else str(value).strip()
+        if value:
+            out[key] = value
     return out
 
 
 def display_name(first: str, last: str) -> str:
-    return " ".join(part for part in (first, last) if part)
+    return f"{first} {last}" if first and last else first or last

@@ -49,6 +49,7 @@ class Store:
         self._ws = workspace
         self._clock = clock
         self._depth = 0
+        self._import_floor = 0
         try:
             self._conn = connect(path)
             migrate(self._conn, COMPONENT, MIGRATIONS)
@@ -276,18 +277,23 @@ class Store:
             self._conn.executemany(_UPDATE, [(*_params(s, s.created_at, now), s.id) for s in subscribers])
 
     def start_import(self) -> None:
-        """Begin remembering which addresses the current import has seen (for duplicates)."""
+        """Begin an import: from now on, ``seen_in_import`` tells which addresses it met before."""
         self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen (email_key TEXT PRIMARY KEY) WITHOUT ROWID")
         self._conn.execute("DELETE FROM temp.import_seen")
+        self._import_floor = self._conn.execute("SELECT coalesce(max(id), 0) FROM subscribers").fetchone()[0]
 
-    def mark_seen(self, keys: list[str]) -> set[str]:
-        """Remember ``keys``; returns those the current import had already seen."""
-        seen: set[str] = set()
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
-            chunk = keys[start:start + _LOOKUP_CHUNK]
+    def seen_in_import(self, known: dict[str, Subscriber]) -> set[str]:
+        """Which of these stored subscribers the current import has already met, and remember
+        the rest. Those it added have ids above the highest id at its start (ids are never
+        reused); those that were there before are remembered in a temporary table, so memory
+        does not grow with the file. (A row another process adds meanwhile counts as met.)"""
+        seen = {key for key, sub in known.items() if sub.id > self._import_floor}
+        older = [key for key in known if key not in seen]
+        for start in range(0, len(older), _LOOKUP_CHUNK):
+            chunk = older[start:start + _LOOKUP_CHUNK]
             sql = f"SELECT email_key FROM temp.import_seen WHERE email_key IN ({', '.join('?' * len(chunk))})"
             seen.update(row[0] for row in self._conn.execute(sql, chunk))
-        self._conn.executemany("INSERT OR IGNORE INTO temp.import_seen VALUES (?)", [(k,) for k in keys])
+        self._conn.executemany("INSERT OR IGNORE INTO temp.import_seen VALUES (?)", [(k,) for k in older])
         return seen
 
 

@@ -11,8 +11,8 @@ import re
 from typing import Any, Iterator
 
 from ...errors import SourceError
-from ..importing import ImportOptions, Row, RowError, build, check_attribute_name, check_attributes, check_value
-from ..models import InvalidValue, split_tags
+from ..importing import ImportOptions, RowError, build, check_attribute_name, check_attributes, check_value
+from ..models import InvalidValue, Subscriber, split_tags
 from .csvread import CsvInput, check_header, undecodable
 
 # Where a column's cells go:
@@ -63,11 +63,11 @@ class CsvFormat:
     def header_error(self, message: str) -> SourceError:
         return SourceError(self.label, self.input.header_line, None, message)
 
-    def rows(self) -> Iterator[Row | RowError]:
+    def rows(self) -> Iterator[Subscriber | RowError]:
         for line, cells in self.input.records():
             yield self.row(line, cells)
 
-    def row(self, line: int, cells: list[str]) -> Row | RowError:
+    def row(self, line: int, cells: list[str]) -> Subscriber | RowError:
         if len(cells) != self._width:
             if len(cells) > self._width:
                 return RowError(self.label, line, f"has {len(cells)} cells but the header names {self._width} "
@@ -78,7 +78,7 @@ class CsvFormat:
             return RowError(self.label, line, reason)
         try:
             values = self.finish(self.values(cells))
-            return Row(f"{self.label}:{line}", build(values, self.options, self.default_consent))
+            return build(values, self.options, self.default_consent)
         except InvalidValue as exc:
             return RowError(self.label, line, str(exc))
 

@@ -116,7 +116,7 @@ def check_header(label: str, line: int, header: list[str]) -> None:
 def undecodable(cells: list[str]) -> str | None:
     """A reason if a record holds bytes the encoding could not read, or a NUL character."""
     joined = "\x1f".join(cells)
-    match = BAD_BYTES.search(joined)
+    match = None if joined.isascii() else BAD_BYTES.search(joined)
     if match is not None:
         byte = ord(match.group()) - 0xDC00
         return (f"holds the byte 0x{byte:02X}, which is not valid in the chosen encoding; "

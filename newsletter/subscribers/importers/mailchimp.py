@@ -79,8 +79,7 @@ class MailchimpCsv(CsvFormat):
         consent = values["consent"]
         consent.setdefault("source", self.source)
         consent.setdefault("method", "mailchimp-opt-in")
-        values["created_at"] = consent.get("time") or consent.get("confirmed_at")
-        return values
+        return values  # created_at: the opt-in time (see importing.build)
 
 
 @dataclass
