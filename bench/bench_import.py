@@ -75,7 +75,8 @@ def write_plain(path: Path, rows: int) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["email", "first_name", "last_name", "language", "country", "tags", "centre", "role"])
         for i in range(rows):
-            writer.writerow([f"plain{i}@example.net", rnd.choice(FIRST), rnd.choice(LAST), rnd.choice(["en", "de", "es"]),
+            writer.writerow([f"plain{i}@example.net", rnd.choice(FIRST), rnd.choice(LAST),
+                             rnd.choice(["en", "de", "es"]),
                              rnd.choice(COUNTRIES), "member, leader" if i % 9 == 0 else "member",
                              f"Centre {i % 500}", "volunteer"])
 

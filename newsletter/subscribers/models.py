@@ -62,6 +62,13 @@ class Subscriber:
     bounces: int = 0
 
     @property
+    def stored_id(self) -> int:
+        """The id of a subscriber read from the store (one not stored yet has none)."""
+        if self.id is None:
+            raise ValueError(f"{self.email} is not stored yet")
+        return self.id
+
+    @property
     def key(self) -> str:
         return email_key(self.email)
 

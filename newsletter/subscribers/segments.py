@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Union
+from typing import Annotated, Any, Callable, Iterator, Union
 
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter,
                       ValidationError, ValidationInfo, field_validator, model_validator)
@@ -200,8 +200,9 @@ def operators_for(field: str) -> tuple[str, ...]:
 
 def _normalise_value(field: str, op: str, value: Any) -> Any:
     """Rule values are compared with stored values, so they get the same normalisation."""
-    norm = {"language": normalise_language, "country": normalise_country,
-            "status": normalise_status}.get(field)
+    normalisers: dict[str, Callable[[str], str | None]] = {
+        "language": normalise_language, "country": normalise_country, "status": normalise_status}
+    norm = normalisers.get(field)
     if norm is None or op not in ("equals", "in"):
         if op in ("before", "after"):
             _threshold(op, value)  # raises on a bad date

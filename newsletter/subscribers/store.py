@@ -165,7 +165,7 @@ class Store:
                               name=subscriber.name or display_name(subscriber.first_name, subscriber.last_name))
         with self.transaction():
             new.id = self._conn.execute(_INSERT, _params(new, new.created_at, now)).lastrowid
-            self._event(new.id, "add", {"status": new.status, "consent": new.consent})
+            self._event(new.stored_id, "add", {"status": new.status, "consent": new.consent})
         return new
 
     def unsubscribe(self, email_or_id: str | int, reason: str = "", *, source: str = "") -> Subscriber:
@@ -180,10 +180,10 @@ class Store:
                 consent.setdefault("withdrawn_reason", reason)
             changed = current.copy(status="unsubscribed", consent=consent)
             self.update_many([changed])
-            self._event(current.id, "unsubscribe", {"reason": reason, "source": source,
+            self._event(current.stored_id, "unsubscribe", {"reason": reason, "source": source,
                                                     "previous_status": current.status})
         log.info("unsubscribed %s (%s)", current.id, reason)
-        return self.require(current.id)
+        return self.require(current.stored_id)
 
     def resubscribe(self, email: str, consent: dict[str, Any], *, unblock: bool = False) -> Subscriber:
         """Subscribe someone again: only with a new consent record, which replaces the old one
@@ -199,9 +199,9 @@ class Store:
             changed = current.copy(status="subscribed", consent=new_consent)
             self.update_many([changed])
             self._conn.execute("UPDATE subscribers SET bounces = 0 WHERE id = ?", (current.id,))
-            self._event(current.id, "resubscribe", {"previous_status": current.status,
+            self._event(current.stored_id, "resubscribe", {"previous_status": current.status,
                                                     "previous_consent": current.consent})
-        return self.require(current.id)
+        return self.require(current.stored_id)
 
     def record_bounce(self, subscriber_id: int, limit: int) -> bool:
         """Count a hard bounce; at ``limit`` bounces a subscribed person becomes 'cleaned'.
@@ -287,7 +287,7 @@ class Store:
         the rest. Those it added have ids above the highest id at its start (ids are never
         reused); those that were there before are remembered in a temporary table, so memory
         does not grow with the file. (A row another process adds meanwhile counts as met.)"""
-        seen = {key for key, sub in known.items() if sub.id > self._import_floor}
+        seen = {key for key, sub in known.items() if sub.stored_id > self._import_floor}
         older = [key for key in known if key not in seen]
         for start in range(0, len(older), _LOOKUP_CHUNK):
             chunk = older[start:start + _LOOKUP_CHUNK]

@@ -63,15 +63,18 @@ def _csv(rows: list[list[str]]) -> str:
 
 MC_SUBSCRIBED = [
     MC_HEADER,
-    mc_row("hannelore@example.org", "Hannelore", "Brückner", "DE", '"leader","Vorstand"', "met in Stuttgart\nlikes cake"),
+    mc_row("hannelore@example.org", "Hannelore", "Brückner", "DE", '"leader","Vorstand"',
+           "met in Stuttgart\nlikes cake"),
     mc_row("wanjiru@example.net", "Wanjiru", "Kamau", "KE", '"member"'),
     # Also in the unsubscribed file: the unsubscribe must win.
     mc_row("left@example.com", "Lena", "Weg", "AT", '"member"'),
 ]
 MC_UNSUBSCRIBED = [
     MC_HEADER + MC_UNSUB,
-    mc_row("left@example.com", "Lena", "Weg", "AT", '"member"') + ["2024-04-30 18:00:00", "April news", "c42", "NORMAL", ""],
-    mc_row("gone@example.org", "Gina", "Fort", "CH") + ["2024-01-15 08:00:00", "January news", "c40", "OTHER", "too many emails"],
+    mc_row("left@example.com", "Lena", "Weg", "AT", '"member"')
+    + ["2024-04-30 18:00:00", "April news", "c42", "NORMAL", ""],
+    mc_row("gone@example.org", "Gina", "Fort", "CH")
+    + ["2024-01-15 08:00:00", "January news", "c40", "OTHER", "too many emails"],
 ]
 MC_CLEANED = [
     MC_HEADER + MC_CLEAN,

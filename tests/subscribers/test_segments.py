@@ -108,7 +108,8 @@ def test_a_yaml_syntax_error_is_a_validation_error(tmp_path: Path) -> None:
 
 
 def test_a_missing_segments_key_is_explained(tmp_path: Path) -> None:
-    assert _errors(tmp_path, "leaders: {}\n") == ["1:: expected 'segments:' with one entry per segment, got something else"]
+    assert _errors(tmp_path, "leaders: {}\n") == [
+        "1:: expected 'segments:' with one entry per segment, got something else"]
 
 
 def _people(store: Store) -> dict[str, int]:

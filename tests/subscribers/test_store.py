@@ -160,10 +160,9 @@ def test_bounces_from_two_threads_are_both_counted(tmp_path: Path) -> None:
 
 
 def test_the_store_rolls_back_a_failed_transaction(empty_store: Store) -> None:
-    with pytest.raises(RuntimeError):
-        with empty_store.transaction():
-            empty_store.insert_many([Subscriber(None, "ana@example.org")])
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError), empty_store.transaction():
+        empty_store.insert_many([Subscriber(None, "ana@example.org")])
+        raise RuntimeError("disk full")
     assert empty_store.get("ana@example.org") is None
 
 

@@ -9,7 +9,7 @@ import io
 import logging
 import zipfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import IO, Callable, Iterator
 
 from ...errors import SourceError
 from ..importing import ImportOptions, ImportSummary, RowError, run_import
@@ -92,7 +92,8 @@ def _zip_rows(path: Path, options: ImportOptions, column_map: dict[str, str], en
 
 
 def _zip_stream(archive: zipfile.ZipFile, path: Path, members: list[mailchimp.Member], options: ImportOptions,
-                column_map: dict[str, str], encoding: str, progress: Progress | None) -> Iterator[Subscriber | RowError]:
+                column_map: dict[str, str], encoding: str,
+                progress: Progress | None) -> Iterator[Subscriber | RowError]:
     with archive:
         for member in members:
             with archive.open(member.name) as raw:
@@ -100,9 +101,9 @@ def _zip_stream(archive: zipfile.ZipFile, path: Path, members: list[mailchimp.Me
                                              encoding, progress).rows()
 
 
-def _mailchimp_member(path: Path, name: str, raw: io.IOBase, options: ImportOptions,
+def _mailchimp_member(path: Path, name: str, raw: IO[bytes], options: ImportOptions,
                       column_map: dict[str, str], encoding: str, progress: Progress | None) -> MailchimpCsv:
-    text = text_stream(raw, encoding, progress)  # type: ignore[arg-type]
+    text = text_stream(raw, encoding, progress)
     inp = _mapped(open_csv(text, f"{path}/{name}"), column_map)
     return MailchimpCsv(inp, options, file_name=name)
 

@@ -38,7 +38,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
 # The ZIP's files, in the order they are read: withdrawals first, so that someone in both the
 # subscribed and the unsubscribed file lands unsubscribed and counts as one duplicate.
 MEMBER_FILES = (("unsubscribed_", "unsubscribed"), ("cleaned_", "cleaned"), ("subscribed_", "subscribed"))
-SIGNATURE = {"email address", "leid", "euid", "optin_time"}
 
 
 def looks_like(header: list[str]) -> bool:
