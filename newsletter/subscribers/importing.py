@@ -1,8 +1,8 @@
 """The import engine, shared by every format: rows in, merged into the store in batches.
 
 Each format (importers/*) turns its file into a stream of normalised Subscribers (good rows)
-and ``RowError`` (where, and why not). Here the stream is cut into
-batches; each batch is merged with what the store already holds and written in one go.
+and ``RowError`` (where, and why not). Here the stream is cut into batches; each batch is
+merged with what the store already holds and written in one go.
 
 Merge rules (docs/subscribers.md):
 - a value given in the file replaces the stored one; an empty cell changes nothing;
@@ -19,7 +19,7 @@ import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from .models import (STATUS_RANK, SUPPRESSED, InvalidValue, Subscriber, clean_name, display_name,
                      normalise_consent, normalise_country, normalise_email, normalise_language,
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 MAX_REPORTED = 1000
 WITHDRAWAL = ("withdrawn_at", "withdrawn_reason")
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -62,9 +61,8 @@ class ImportSummary:
     duplicates: int = 0
     rejected: int = 0
     suppressed: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_REPORTED
     written: bool = True
-    notes: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -85,22 +83,21 @@ class _StrictAbort(Exception):
 
 
 def run_import(store: Store, rows: Iterable[Subscriber | RowError], options: ImportOptions) -> ImportSummary:
-    """Merge ``rows`` into ``store``. With ``options.strict`` nothing is written if any row
-    is bad (every bad row is still reported)."""
+    """Merge ``rows`` into ``store``, one transaction per batch. With ``options.strict`` the
+    whole import is one transaction, rolled back if any row is bad; the summary then says
+    what the import would have done."""
     summary = ImportSummary()
     store.start_import()
     try:
         with store.transaction() if options.strict else nullcontext():
             for batch in _batches(rows, BATCH):
                 good = _sort_out(batch, summary)
-                if not (options.strict and summary.rejected):
-                    with store.transaction():
-                        _apply(store, good, options, summary)
+                with store.transaction():
+                    _apply(store, good, options, summary)
             if options.strict and summary.rejected:
                 raise _StrictAbort
     except _StrictAbort:
         summary.written = False
-        summary.imported = summary.updated = summary.unchanged = summary.duplicates = summary.suppressed = 0
     return summary
 
 

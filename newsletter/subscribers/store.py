@@ -7,21 +7,20 @@ and an import can run side by side on the same database.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 import sqlite3
 from contextlib import contextmanager
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
-
-import datetime as dt
 
 from ..config import Workspace
 from ..db import connect, migrate
 from ..errors import SubscriberError
-from .models import (STATUS_RANK, SUPPRESSED, InvalidValue, Subscriber, display_name, email_key, iso,
-                     normalise_consent, normalise_email, utc_now)
+from .models import (InvalidValue, Subscriber, display_name, email_key, iso, normalise_consent,
+                     normalise_email, utc_now)
 from .schema import MIGRATIONS
 from .segments import Segment, Segments, load_segments
 
@@ -240,17 +239,25 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._conn.execute("BEGIN IMMEDIATE")
-        self._depth = 1
         try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
             self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise self._translated(exc) from None
         finally:
             self._depth = 0
+
+    def _translated(self, exc: sqlite3.OperationalError) -> SubscriberError:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return DatabaseBusy(f"the subscriber database {self.path} is in use by another process "
+                                "(an import or a send?); try again when it has finished")
+        return SubscriberError(f"the subscriber database {self.path} failed: {exc}")
 
     def lookup(self, keys: Iterable[str]) -> dict[str, Subscriber]:
         """Known subscribers by email key (lower-case address)."""
@@ -337,4 +344,10 @@ def _from_row(row: sqlite3.Row) -> Subscriber:
     )
 
 
-__all__ = ["Store", "Subscriber", "STATUS_RANK", "SUPPRESSED"]
+class DatabaseBusy(SubscriberError):
+    """Another process held the database for longer than the busy timeout."""
+
+    exit_code = 3
+
+
+__all__ = ["Store", "Subscriber", "DatabaseBusy"]

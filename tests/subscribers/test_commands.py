@@ -37,7 +37,8 @@ def test_rejected_rows_are_listed_with_file_and_line(cli: Cli, tmp_path: Path) -
 def test_strict_import_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     result = cli("subscribers", "import", "--strict", str(awkward_csv(tmp_path)))
     assert result.exit_code == 1
-    assert result.stdout.startswith("Nothing written (--strict). Would have: ")
+    assert result.stdout == ("Nothing written (--strict). Would have: imported 5, updated 0, unchanged 0, "
+                             "duplicates 1, rejected 3, suppressed 0\n")
     assert "nothing was written (--strict)" in result.stderr
     assert cli("segments").stdout.splitlines()[0].split()[:2] == ["all", "0"]
 
@@ -150,3 +151,13 @@ def test_a_broken_segments_file_is_reported_with_file_and_line(cli: Cli, sample_
     assert result.exit_code == 1
     assert "segments.yaml:3:25: segments.leaders.rule.contain: unknown key 'contain'; did you mean 'contains'?" \
         in result.stderr
+
+
+def test_many_bad_rows_are_listed_up_to_a_limit(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text("email\n" + "not-an-address\n" * 1005 + "ok@example.org\n", encoding="utf-8")
+    result = cli("subscribers", "import", str(path))
+    lines = result.stderr.splitlines()
+    assert len([line for line in lines if "not a valid e-mail address" in line]) == 1000
+    assert "... and 5 more rejected rows" in lines
+    assert "imported 1," in result.stdout and "rejected 1005," in result.stdout

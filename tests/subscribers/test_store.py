@@ -171,3 +171,19 @@ def test_a_damaged_database_is_a_subscriber_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(SubscriberError, match="cannot open the subscriber database"):
         Store(path, clock=fixed_clock)
+
+
+def test_a_database_held_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
+    from newsletter.subscribers import store as store_module
+
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as first:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process writing
+        first._conn.execute("PRAGMA busy_timeout = 50")
+        with pytest.raises(store_module.DatabaseBusy, match="in use by another process") as info:
+            first.add(Subscriber(None, "ana@example.org"))
+        assert info.value.exit_code == 3
+        holder.execute("ROLLBACK")
+        holder.close()
+        assert first.add(Subscriber(None, "ana@example.org")).id == 1
