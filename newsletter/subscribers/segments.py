@@ -7,7 +7,9 @@ holds the two to the same answer. Whatever a rule says, a segment only ever yiel
 people, and the segment ``all`` always exists. Format for editors: docs/segments.md.
 
 Every leaf compiles to an expression that is 0 or 1, never NULL, so ``not`` means what it says
-for people who have no language, no country or no such attribute.
+for people who have no language, no country or no such attribute. The SQL is SQLite's (its
+JSON functions); a PostgreSQL store would compile the same rule objects with its own ``jsonb``
+operators — the rules are data, the SQL is one way of reading them.
 """
 from __future__ import annotations
 
@@ -359,7 +361,8 @@ class Segment:
     description: str = ""
 
     def sql(self) -> SQL:
-        """The condition (over table alias ``s``) and its parameters; status is not included."""
+        """The SQLite condition (over table alias ``s``) and its parameters; the store adds
+        ``status = 'subscribed'``."""
         return self.rule.sql()
 
     def matches(self, subscriber: Subscriber) -> bool:
@@ -425,8 +428,9 @@ def read_segments(path: Path) -> Segments:
         errors += errors_from_pydantic(exc, smap, SegmentsFile, data)
     if errors:
         raise ValidationFailed(errors)
-    return Segments([Segment(name, spec.rule, spec.description or "")
-                     for name, spec in parsed.segments.items() if name != ALL], path=path)
+    # 'all' keeps its built-in rule (checked above) but may have its own description.
+    return Segments([Segment(name, spec.rule, spec.description or (EVERYONE.description if name == ALL else ""))
+                     for name, spec in parsed.segments.items()], path=path)
 
 
 def _name_errors(segments: dict[str, Any], smap: SourceMap) -> list[SourceError]:

@@ -33,6 +33,7 @@ def test_the_sample_segments_load_with_all_first(sample_ws: Path) -> None:
 def test_the_example_workspace_has_the_segments_its_editions_use(workspace: str) -> None:
     segments = read_segments(ROOT / workspace / "subscribers" / "segments.yaml")
     assert {"all", "mothers", "caregivers", "leaders", "employers"} <= set(segments.names)
+    assert segments.names[0] == "all" and segments.get("all").description.startswith("Everyone on the eNews")
 
 
 def test_without_a_segments_file_only_all_exists(sample_ws: Path) -> None:
