@@ -187,3 +187,13 @@ def test_a_database_held_by_another_process_is_a_clear_error(tmp_path: Path) -> 
         holder.execute("ROLLBACK")
         holder.close()
         assert first.add(Subscriber(None, "ana@example.org")).id == 1
+
+
+def test_rows_are_never_deleted_so_ids_are_never_reused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as store:
+        store.insert_many([Subscriber(None, f"p{i}@example.org") for i in range(3)])
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        conn.execute("DELETE FROM subscribers WHERE id = 3")
+    conn.close()
