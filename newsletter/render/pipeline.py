@@ -178,7 +178,7 @@ def _context(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tup
     cx = ViewContext(language, loaded.default_language, fields, words, image_url)
     subject = cx.text(edition.subject)
     preheader = cx.text(edition.preheader)
-    blocks = [b for b in edition.blocks if b.audience is None or b.audience in audiences]
+    blocks = [(i, b) for i, b in enumerate(edition.blocks) if b.audience is None or b.audience in audiences]
     org = settings.organisation
     why = org.why if isinstance(org.why, str) else text_for(org.why, language, settings.languages.default)
     rtl = language in settings.languages.rtl or language.split("-")[0] in settings.languages.rtl
@@ -191,7 +191,7 @@ def _context(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tup
                                logo=_logo_url(org.logo, base), why=why),
         "urls": SimpleNamespace(archive=archive_url(ws, loaded.name, language), unsubscribe=unsubscribe,
                                 preferences=preferences, website=org.website),
-        "blocks": block_views(blocks, cx) if blocks else [],
+        "blocks": block_views(blocks, cx),
     }
 
 

@@ -16,7 +16,8 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import jinja2
-from jinja2 import BaseLoader, BytecodeCache, ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (BaseLoader, BytecodeCache, ChoiceLoader, Environment, FileSystemBytecodeCache,
+                    FileSystemLoader, StrictUndefined)
 
 from ..config import Workspace
 from ..errors import SourceError, ValidationFailed
@@ -37,23 +38,40 @@ def theme_dir() -> Path:
     return THEME_DIR
 
 
-class _MemoryBytecodeCache(BytecodeCache):
-    """Compiled templates kept in memory, keyed by file name and checked against a checksum of
-    the source, so an edited template is recompiled and an unchanged one is not (preview)."""
+class _BytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory (the preview re-renders on every save) and in Jinja's
+    per-user cache folder (each `newsletter build` is a new process; compiling the theme takes
+    longer than rendering an edition with it). Buckets are keyed by template file and checked
+    against a checksum of the source, so an edited template is always recompiled."""
 
     def __init__(self) -> None:
-        self._store: dict[str, bytes] = {}
+        self._memory: dict[str, bytes] = {}
+        try:
+            self._disk: FileSystemBytecodeCache | None = FileSystemBytecodeCache()
+        except (OSError, RuntimeError) as exc:  # no usable temp folder: memory only
+            log.debug("no on-disk template cache: %s", exc)
+            self._disk = None
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self._store.get(bucket.key)
+        data = self._memory.get(bucket.key)
         if data is not None:
             bucket.bytecode_from_string(data)
+        elif self._disk is not None:
+            try:
+                self._disk.load_bytecode(bucket)
+            except (OSError, ValueError, EOFError):
+                bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._store[bucket.key] = bucket.bytecode_to_string()
+        self._memory[bucket.key] = bucket.bytecode_to_string()
+        if self._disk is not None:
+            try:
+                self._disk.dump_bytecode(bucket)
+            except OSError as exc:
+                log.debug("cannot write the template cache: %s", exc)
 
 
-_BYTECODE = _MemoryBytecodeCache()
+_BYTECODE = _BytecodeCache()
 
 
 class TracingLoader(BaseLoader):
@@ -146,7 +164,30 @@ def _parse_strings(path: Path, text: str) -> dict[str, dict[str, Any]]:
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise ValidationFailed([smap.error((), "expected one mapping of words per language code "
                                                 "(en: {read_more: Read more, ...})", "")])
+    errors = [smap.error((lang, key), problem) for lang, words in data.items()
+              for key, value in words.items() if (problem := _bad_word(key, value))]
+    if errors:
+        raise ValidationFailed(errors)
     return data
+
+
+_LISTS = {"months": 12, "weekdays": 7}
+
+
+def _bad_word(key: str, value: Any) -> str | None:
+    """What is wrong with one entry of a strings file, if anything."""
+    if key in _LISTS:
+        if not (isinstance(value, list) and len(value) == _LISTS[key] and all(isinstance(v, str) for v in value)):
+            return f"expected a list of {_LISTS[key]} names"
+        return None
+    if not isinstance(value, str):
+        return f"expected a text, got {type(value).__name__}"
+    if key == "date_format":
+        try:
+            value.format(weekday="", day="", month="", year="")
+        except (KeyError, IndexError, ValueError) as exc:
+            return f"expected a pattern using {{weekday}}, {{day}}, {{month}} and {{year}}; {exc!s} is not one"
+    return None
 
 
 def template_label(ws: Workspace, filename: str) -> str:
