@@ -25,7 +25,8 @@ from ..content.loader import LoadedEdition, load_edition, walk
 from ..content.model import text_marker
 from ..errors import ConfigError
 from .lint import lint_variants
-from .pipeline import Rendering, audiences_used, default_asset_base_url, render_all
+from .context import default_asset_base_url
+from .pipeline import Rendering, audiences_used, render_all
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"

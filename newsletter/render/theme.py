@@ -193,10 +193,8 @@ def _bad_word(key: str, value: Any) -> str | None:
 def template_label(ws: Workspace, filename: str) -> str:
     """A template's file name as a person finds it: relative to the workspace when it is
     the workspace's own, else the default theme's path."""
-    path = Path(filename).resolve() if filename else Path("?")
-    for base in (ws.root,):
-        try:
-            return str(path.relative_to(base))
-        except ValueError:
-            pass
-    return str(path)
+    path = Path(filename).resolve()
+    try:
+        return str(path.relative_to(ws.root))
+    except ValueError:
+        return str(path)
