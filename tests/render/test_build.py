@@ -36,6 +36,19 @@ def test_build_writes_variants_manifest_and_images_to_build_edition(sample_ws: P
     assert manifest["asset_base_url"] == "https://mcin.example.org/newsletter/2026-11/"
 
 
+def test_build_writes_the_web_archive_pages_view_in_browser_links_to(sample_ws: Path) -> None:
+    assert run(sample_ws, "build", "2026-11").exit_code == 0
+    out = sample_ws / "build" / "2026-11"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["archive"] == ["en.html", "de.html", "es.html"]
+    page = (out / "de.html").read_text(encoding="utf-8")
+    assert 'href="https://mcin.example.org/newsletter/2026-11/de.html"' in page   # links to itself
+    assert "%%MF" not in page
+    assert "Liebe Freundinnen und Freunde, in diesem Monat" in page
+    assert 'href="https://mcin.example.org/newsletter/unsubscribe"' in page
+    assert "Jahresberichte" not in page                  # no audience blocks in the public page
+
+
 def test_output_folder_and_asset_base_url_options(sample_ws: Path, tmp_path: Path) -> None:
     out = tmp_path / "elsewhere"
     result = run(sample_ws, "build", "issues/2026-10/", "-o", str(out), "--asset-base-url", "https://cdn.example.net/x/")
@@ -60,7 +73,8 @@ def test_a_rebuild_removes_what_the_last_build_wrote_and_nothing_else(sample_ws:
     path = sample_ws / "issues" / "2026-11" / "edition.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("    audience: leaders\n", ""), encoding="utf-8")
     assert run(sample_ws, "build", "2026-11").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["de", "en", "es", "images", "manifest.json", "notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "de", "de.html", "en", "en.html", "es", "es.html", "images", "manifest.json", "notes.txt"]
 
 
 def test_lint_errors_fail_the_build_but_the_files_are_written(sample_ws: Path) -> None:
