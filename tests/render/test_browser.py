@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ALL, Sample
+from newsletter.config import load_workspace
+from newsletter.content.loader import load_edition
+from newsletter.render import render_variant
+
+from .conftest import ALL, ROOT, Sample
 
 pytestmark = pytest.mark.browser
 PHONE_WIDTHS = (320, 375)
@@ -124,11 +128,7 @@ def test_text_stays_readable_in_light_and_dark_mode(sample: Sample, builds, brow
 
 def test_the_contrast_check_sees_unreadable_dark_text(kitchen_ws: Path, browser) -> None:
     """The control: a theme whose dark-mode text colour is its dark background fails."""
-    from newsletter.config import load_workspace
-    from newsletter.content.loader import load_edition
-    from newsletter.render import render_variant
-
-    theme = (Path(__file__).resolve().parents[2] / "templates" / "colors.j2").read_text(encoding="utf-8")
+    theme = (ROOT / "templates" / "colors.j2").read_text(encoding="utf-8")
     (kitchen_ws / "templates").mkdir()
     (kitchen_ws / "templates" / "colors.j2").write_text(
         theme.replace('dark_text = "#f1f1f1"', 'dark_text = "#2a2a2a"'), encoding="utf-8")

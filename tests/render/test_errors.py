@@ -13,6 +13,8 @@ from newsletter.config import load_workspace
 from newsletter.content.loader import load_edition
 from newsletter.render import TemplateError, render_variant
 
+from .conftest import ROOT
+
 QUOTE = "templates/blocks/quote.mjml.j2"
 
 
@@ -57,7 +59,7 @@ def test_invalid_mjml_names_the_template_file_and_line(sample_ws: Path, case: st
 
 
 def test_invalid_mjml_in_a_layout_file_names_that_file(sample_ws: Path) -> None:
-    footer = (Path(__file__).resolve().parents[2] / "templates" / "layout" / "footer.mjml.j2").read_text(encoding="utf-8")
+    footer = (ROOT / "templates" / "layout" / "footer.mjml.j2").read_text(encoding="utf-8")
     broken = footer.replace("</mj-text>", "", 1)
     write_template(sample_ws, "layout/footer.mjml.j2", broken)
     err = render_error(sample_ws)
