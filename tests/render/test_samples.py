@@ -16,6 +16,7 @@ from newsletter.render.build import build_edition
 from newsletter.render.lint import CLIP_BYTES, is_absolute, scan_html
 
 from .conftest import ALL, GOLDEN, SAMPLES, Sample
+from .htmlparse import parse
 
 BARE_URL = re.compile(r"^\s*(https?://|mailto:|%%MF\d+%%)\S*$")
 
@@ -69,8 +70,8 @@ def test_every_variant_is_mail_client_safe(sample: Sample, builds) -> None:
         key, lang = entry["key"], entry["language"]
         assert len(html.encode("utf-8")) <= CLIP_BYTES, key
         assert "<link" not in html and "@import" not in html, key   # no remote stylesheet or font
-        assert re.search(rf'<html lang="{re.escape(lang)}" dir="{"rtl" if lang in rtl else "ltr"}"', html), key
-        scan = scan_html(html)
+        scan = parse(html)
+        assert (scan.html_attrs["lang"], scan.html_attrs["dir"]) == (lang, "rtl" if lang in rtl else "ltr"), key
         assert scan.images, key
         assert [i.get("src") for i in scan.images if not (i.get("alt") or "").strip()] == [], key
         links = [fill(href, entry["fields"]) for href in scan.links]
@@ -118,3 +119,11 @@ def test_golden_files(sample: Sample, builds, update_golden: bool) -> None:
     hint = "review the change, then refresh with: pytest tests/render --update-golden"
     assert missing == [], f"no golden file for {missing} in {folder}; {hint}"
     assert changed == [], f"output differs from {folder} for {changed}; {hint}"
+
+
+@pytest.mark.parametrize("sample", ALL, ids=lambda s: s.id)
+def test_the_lints_html_reader_agrees_with_a_real_html_parser(sample: Sample, builds) -> None:
+    for entry, html, _text in variants_of(builds[sample.id]):
+        fast, real = scan_html(html), parse(html)
+        assert (fast.lang, fast.images, fast.links) == (real.html_attrs["lang"], real.images, real.links)
+        assert fast.text == real.text, entry["key"]
