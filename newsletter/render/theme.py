@@ -34,8 +34,12 @@ _JINJA_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\n", re.S)
 
 
 def theme_dir() -> Path:
-    """The default theme folder (the repository's templates/ when run from a checkout)."""
-    return THEME_DIR
+    """The default theme folder: the package's ``theme`` (a symlink to the repository's
+    templates/ in a checkout, real files in an installed wheel). Where symlinks are not
+    supported (a Windows checkout makes it a small text file), the checkout's templates/."""
+    if THEME_DIR.is_dir():
+        return THEME_DIR
+    return THEME_DIR.parent.parent / "templates"
 
 
 class _BytecodeCache(BytecodeCache):
@@ -151,7 +155,8 @@ def _read_strings(path: Path) -> dict[str, dict[str, Any]]:
         raise ValidationFailed([err]) from None
     key = (str(path), text)
     if key not in _STRINGS_CACHE:
-        _STRINGS_CACHE.clear() if len(_STRINGS_CACHE) > 32 else None
+        if len(_STRINGS_CACHE) > 32:  # edited again and again in a long preview session
+            _STRINGS_CACHE.clear()
         _STRINGS_CACHE[key] = _parse_strings(path, text)
     return _STRINGS_CACHE[key]
 
