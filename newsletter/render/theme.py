@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
 STRINGS_FILE = "strings.yaml"
 FALLBACK_LANGUAGE = "en"
-# Markers placed at line ends by the tracing loader: \x1e<file number>:<line>\x1f.
-MARKER_RE = re.compile("\x1e(\\d+):(\\d+)\x1f")
+# Markers placed at line ends by the tracing loader: \x02<file number>:<line>\x03 (control
+# characters that are not whitespace, so that Jinja's whitespace control leaves them alone).
+MARKER_RE = re.compile("\x02(\\d+):(\\d+)\x03")
 _JINJA_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\n", re.S)
 
 
@@ -97,7 +98,7 @@ def _mark_lines(source: str, number: int) -> str:
     out, line, last = [], 1, 0
     for match in _JINJA_SYNTAX.finditer(source):
         if match.group(0) == "\n":
-            out.append(source[last:match.start()] + f"\x1e{number}:{line}\x1f\n")
+            out.append(source[last:match.start()] + f"\x02{number}:{line}\x03\n")
             last = match.end()
             line += 1
         else:

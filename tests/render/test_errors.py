@@ -12,6 +12,10 @@ from newsletter.cli import main
 from newsletter.config import load_workspace
 from newsletter.content.loader import load_edition
 from newsletter.render import TemplateError, render_variant
+from newsletter.render.mjml import Traced
+from newsletter.render.pipeline import _job
+from newsletter.render.templates import HTML_TEMPLATE, run, theme_environment
+from newsletter.render.theme import theme_dir
 
 from .conftest import ROOT
 
@@ -91,3 +95,19 @@ def test_the_build_command_prints_the_place_without_a_traceback(sample_ws: Path)
     assert f"Error: {QUOTE}:3: invalid MJML: <mj-text> is never closed" in result.output
     assert "Traceback" not in result.output
     assert not (sample_ws / "build" / "2026-11").exists()
+
+
+def test_tracing_marks_every_template_line_and_changes_nothing_else(kitchen_ws: Path) -> None:
+    """The re-render that finds a line marks line ends only outside Jinja tags; without
+    its marks it is the same MJML (give or take whitespace), whatever the templates do."""
+    ws = load_workspace(kitchen_ws)
+    job = _job(ws, load_edition(ws, "2099-01"), "ar", ("leaders", "partners"), None)
+    plain = run(ws, theme_environment(ws), HTML_TEMPLATE, job.context)
+    env = theme_environment(ws, trace=True)
+    traced = Traced.parse(run(ws, env, HTML_TEMPLATE, job.context))
+    assert traced.text.split() == plain.split()
+    theme = theme_dir().resolve()
+    files = {Path(name).resolve().relative_to(theme).as_posix() for name in env.loader.files}
+    assert {"email.mjml.j2", "layout/head.mjml.j2", "blocks/cards.mjml.j2", "colors.j2"} <= files
+    lines = plain.count("\n")
+    assert len(traced.marks) >= lines * 0.9     # nearly every output line is traced to a template line
