@@ -53,7 +53,7 @@ def parse_smtp_url(url: str, *, password: str | None = None, timeout: float = 30
     """The settings in an SMTP URL; ``password`` is used when the URL has none."""
     parts = urlsplit(url)
     shown = _redacted(url)
-    scheme = parts.scheme.lower()
+    scheme = parts.scheme.lower() if "://" in url else ""
     if scheme not in SCHEMES:
         raise ConfigError(f"SMTP URL {shown}: expected one of {', '.join(s + '://' for s in SCHEMES)}; "
                           f"got {scheme + '://' if scheme else 'no scheme'}")
@@ -66,7 +66,7 @@ def parse_smtp_url(url: str, *, password: str | None = None, timeout: float = 30
     except ValueError:
         raise ConfigError(f"SMTP URL {shown}: the port is not a number from 1 to 65535") from None
     username = unquote(parts.username) if parts.username else None
-    secret = unquote(parts.password) if parts.password else password
+    secret = unquote(parts.password) if parts.password else (password if username else None)
     if username and not secret:
         raise ConfigError(f"SMTP URL {shown} names the user {username!r} but no password is set; "
                           "set NEWSLETTER_SMTP_PASSWORD (or NEWSLETTER_SMTP_PASSWORD_FILE)")

@@ -157,6 +157,7 @@ def smtps_server(tls_files) -> Iterator[SmtpServer]:
 
 
 def _serve(**kwargs) -> Iterator[SmtpServer]:
+    kwargs.setdefault("enable_SMTPUTF8", False)   # aiosmtpd's Controller would turn it on
     handler = Recorder()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
