@@ -116,7 +116,7 @@ class _Job:
 @dataclass(frozen=True)
 class _Outcome:
     job: _Job
-    kind: str           # sent, temporary, permanent, unknown, fatal, gone
+    kind: str           # sent, temporary, permanent, unknown, fatal, gone, returned
     reply: str
     hard_bounce: bool = False
 
@@ -253,7 +253,11 @@ class _Dispatch:
         self.in_a_row = 0
         self.done = 0
         self.started = runner.clock()
-        self.limiter = RateLimiter(self.opts.rate_per_second, self.opts.rate_per_hour, clock=runner.clock)
+        # Set when the run stops early; wakes workers waiting for a rate-limit slot (which
+        # can be an hour away) so that a pause or Ctrl-C does not wait for them.
+        self.stopping = threading.Event()
+        self.limiter = RateLimiter(self.opts.rate_per_second, self.opts.rate_per_hour,
+                                   clock=runner.clock, sleep=self.stopping.wait)
 
     # -- the coordinating thread ---------------------------------------------------------------
 
@@ -327,7 +331,7 @@ class _Dispatch:
             self.in_a_row += 1
         elif kind == "fatal":
             self._pause(outcome.reply)
-        if kind not in ("retrying", "fatal"):
+        if kind not in ("retrying", "fatal", "returned"):
             self.done += 1
         if self.in_a_row >= self.opts.max_consecutive_failures:
             self._pause(f"{self.in_a_row} failures in a row, the last: {outcome.reply}")
@@ -350,6 +354,7 @@ class _Dispatch:
         heapq.heappush(self.waiting, (at, next(self.order), job))
 
     def _pause(self, reason: str) -> None:
+        self.stopping.set()
         if not self.summary.paused:
             log.warning("campaign %s paused: %s", self.campaign, reason)
             self.summary.paused = (f"{reason}. Fix the cause, then run the same send again to "
@@ -367,6 +372,7 @@ class _Dispatch:
     def _stop(self, threads: list[threading.Thread]) -> None:
         """Take back jobs no worker has started (they stay pending), let the workers finish
         the message each has in hand, and count those outcomes."""
+        self.stopping.set()
         while True:
             try:
                 if self.work.get_nowait() is not None:
@@ -397,6 +403,8 @@ class _Dispatch:
         that pauses the campaign, and the recipient stays unknown."""
         try:
             self.limiter.acquire()
+            if self.stopping.is_set():
+                return _Outcome(job, "returned", "the run is stopping")   # never claimed: stays as it was
             if not self.r.journal.claim(self.campaign, job.sid, job.recipient.email, self.opts.resend_unknown):
                 return _Outcome(job, "gone", "already recorded by another run")
             return self._send(job)
