@@ -13,6 +13,19 @@ with exponential backoff until ``retry_for_seconds`` after the first failure; a 
 permanent, and when it is about the address (see ``SendResult.hard_bounce``) it is reported to
 ``on_hard_bounce``. After ``max_consecutive_failures`` failures in a row the campaign pauses:
 running it again resumes it.
+
+Wiring (what ``newsletter send`` does)::
+
+    journal = Journal(ws.db_path)
+    campaign = journal.campaign_for(edition, segment, adapter_name)
+    composers = {v.key: Composer(v, ws.settings, ws.secrets.secret_key, clock=now,
+                                 campaign=str(campaign.id)) for v in variants}
+    with get_adapter(adapter_name, ws) as adapter:
+        runner = CampaignRunner(journal, adapter, composers,
+                                envelope_from=ws.settings.sender.from_address,
+                                options=RunOptions.from_settings(ws.settings.delivery),
+                                still_subscribed=..., on_hard_bounce=..., progress=...)
+        summary = runner.run(campaign.id, recipients)   # Recipient(..., variant=v.key)
 """
 from __future__ import annotations
 

@@ -87,12 +87,13 @@ def test_killed_at_random_moments_then_resumed(tmp_path, smtp_server):
 
 def test_two_sends_of_one_campaign_at_once(tmp_path, smtp_server):
     db = tmp_path / "journal.sqlite3"
-    args = ("--recipients", "150", "--connections", "2", "--rate", "100")
+    # Started together; sending 200 at 100/s keeps the winner busy long after the other starts.
+    args = ("--recipients", "200", "--connections", "2", "--rate", "100")
     procs = [start(db, smtp_server.port, *args) for _ in range(2)]
     results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 3], results
     refused = next(err for code, _, err in results if code == 3)
     assert "campaign 1 is being sent by another process" in refused
-    assert smtp_server.handler.per_address() == {f"reader{i}@example.org": 1 for i in range(1, 151)}
+    assert smtp_server.handler.per_address() == {f"reader{i}@example.org": 1 for i in range(1, 201)}
     assert len(Journal(db).campaigns()) == 1

@@ -11,7 +11,7 @@ from delivery_support import composer_for, make_recipients, sample_settings, sma
 from newsletter.compose import Recipient
 from newsletter.config import Delivery
 from newsletter.delivery.journal import (FAILED_PERMANENT, FAILED_TEMPORARY, FINISHED, PAUSED, PENDING,
-                                         SENDING, SENT, SKIPPED, CampaignLocked, Journal, LeaseOwner)
+                                         SENT, SKIPPED, CampaignLocked, Journal, LeaseOwner)
 from newsletter.delivery.base import AdapterError
 from newsletter.delivery.outbox import OutboxAdapter
 from newsletter.delivery.runner import CampaignRunner, RateLimiter, RunOptions
