@@ -30,6 +30,11 @@ class Context:
         self.debug = debug
         self._ws: Any = None
 
+    def workspace_root(self) -> Path | None:
+        if self._ws is not None:
+            return self._ws.root
+        return self.workspace_dir.resolve() if self.workspace_dir else None
+
     @property
     def ws(self):  # -> config.Workspace
         if self._ws is None:
@@ -58,7 +63,8 @@ class Group(click.Group):
             obj = ctx.find_object(Context)
             if obj is not None and obj.debug:
                 raise
-            report_error(exc)
+            root = obj.workspace_root() if obj is not None else None
+            report_error(exc, root)
             code = getattr(exc, "exit_code", EXIT_PROBLEMS)
             ctx.exit(code)
 
@@ -81,8 +87,23 @@ def _discover() -> dict[str, click.Command]:
     return _COMMANDS
 
 
-def report_error(exc: NewsletterError) -> None:
+def display_path(path: Path | str, root: Path | None) -> str:
+    """Paths as an editor reads them: relative to the current folder when inside it,
+    else relative to the workspace."""
+    path = Path(path)
+    for base in (Path.cwd(), root):
+        if base is not None and path.is_absolute():
+            try:
+                return str(path.relative_to(base))
+            except ValueError:
+                continue
+    return str(path)
+
+
+def report_error(exc: NewsletterError, root: Path | None = None) -> None:
     if isinstance(exc, ValidationFailed):
+        for err in exc.errors:
+            err.path = display_path(err.path, root)
         click.echo(exc.render(), err=True)
         click.secho(f"Error: {exc}", fg="red", err=True)
     else:

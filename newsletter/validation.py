@@ -23,7 +23,7 @@ def suggest(word: str, choices: typing.Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def data_loc(data: Any, loc: Loc) -> Loc:
+def data_loc(data: Any, loc: Loc, keep_last: bool = False) -> Loc:
     """The part of a pydantic loc that exists in ``data`` (union tags and validator names dropped)."""
     out: list[str | int] = []
     current = data
@@ -34,7 +34,7 @@ def data_loc(data: Any, loc: Loc) -> Loc:
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             current = current[part]
             out.append(part)
-        elif isinstance(current, dict) and isinstance(part, str) and part not in current and part == loc[-1]:
+        elif keep_last and isinstance(current, dict) and isinstance(part, str) and part == loc[-1]:
             out.append(part)  # a missing or unknown key: keep it so the message can name it
     return tuple(out)
 
@@ -43,7 +43,7 @@ def errors_from_pydantic(exc: ValidationError, smap: SourceMap, root: type[BaseM
                          data: Any, prefix: Loc = ()) -> list[SourceError]:
     out = []
     for err in exc.errors(include_url=False):
-        loc = data_loc(data, tuple(err["loc"]))
+        loc = data_loc(data, tuple(err["loc"]), keep_last=err["type"] in ("missing", "extra_forbidden"))
         message = _message(err, root)
         where = loc if err["type"] != "missing" else loc[:-1]
         source = smap.error(prefix + where, message, field_path=format_loc(prefix + loc))
@@ -69,6 +69,10 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> str:
         return f"unknown type {tag!r}{suggest(str(tag), tags)} expected one of: {', '.join(tags)}"
     if kind == "union_tag_not_found":
         return f"missing key {ctx.get('discriminator', 'type')!r} that says what this is"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys to values (lines like 'title: ...'); got {_short(err.get('input'))}"
+    if kind == "list_type":
+        return f"expected a list (lines starting with '- '); got {_short(err.get('input'))}"
     msg = str(err["msg"])
     for lead in ("Value error, ", "Assertion failed, "):
         if msg.startswith(lead):

@@ -42,6 +42,7 @@ class SourceMap:
     # Where the first character of a text value stands (the line after '|' for block scalars),
     # so that a mistake inside a Markdown text can be reported at its own line.
     text_starts: dict[Loc, Pos] = field(default_factory=dict)
+    block_texts: set[Loc] = field(default_factory=set)  # '|' or '>' texts: every line indented alike
 
     def __post_init__(self) -> None:
         self.texts.setdefault(self.path, self.text)
@@ -60,6 +61,7 @@ class SourceMap:
             self.positions[tuple(prefix) + loc] = pos
         for loc, pos in other.text_starts.items():
             self.text_starts[tuple(prefix) + loc] = pos
+        self.block_texts.update(tuple(prefix) + loc for loc in other.block_texts)
         self.texts.update(other.texts)
 
     def error(self, loc: Loc, message: str, field_path: str | None = None,
@@ -80,7 +82,8 @@ class SourceMap:
         lines = before.count("\n")
         if lines == 0:
             return Pos(start.path, start.line, start.column + len(before))
-        return Pos(start.path, start.line + lines, len(before) - before.rfind("\n"))
+        indent = start.column - 1 if loc in self.block_texts or loc[:-1] in self.block_texts else 0
+        return Pos(start.path, start.line + lines, indent + len(before) - before.rfind("\n"))
 
     def source_line(self, pos: Pos) -> str | None:
         text = self.texts.get(pos.path)
@@ -110,6 +113,9 @@ class _Loader(yaml.SafeLoader):
             raise _Refused(event.start_mark, "aliases (*name) are not allowed; write the value out")
         if getattr(event, "anchor", None):
             raise _Refused(event.start_mark, "anchors (&name) are not allowed; write the value out")
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!", _STANDARD_TAG + "str"):
+            raise _Refused(event.start_mark, f"custom tag {tag!r} is not allowed; write the plain value")
         return super().compose_node(parent, index)
 
 
@@ -157,7 +163,8 @@ def load_yaml(path: Path, text: str | None = None, line_offset: int = 0) -> tupl
         message = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
             message = f"{exc.problem} ({exc.context})"
-        raise _syntax_error(path, mark, f"YAML syntax error: {message}", smap, line_offset) from None
+        message = f"YAML syntax error: {message}{_hint(text, mark)}"
+        raise _syntax_error(path, mark, message, smap, line_offset) from None
     except yaml.YAMLError as exc:
         raise SourceError(path, None, None, f"YAML error: {exc}") from None
     finally:
@@ -165,6 +172,28 @@ def load_yaml(path: Path, text: str | None = None, line_offset: int = 0) -> tupl
     if node is None:
         return None, smap
     return _build(node, (), smap, path, line_offset), smap
+
+
+def _indent(smap: SourceMap, path: Path, line: int) -> int:
+    lines = (smap.texts.get(path) or "").splitlines()
+    if 0 < line <= len(lines):
+        return len(lines[line - 1]) - len(lines[line - 1].lstrip(" "))
+    return 0
+
+
+def _hint(text: str, mark: Any) -> str:
+    """Editors' most common YAML slips, explained in their words."""
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if "{{" in line:
+        return "; a text holding a merge field {{ ... }} may need quotes around it, or '|' and the text on the next line"
+    if line.count(": ") > 1 or (": " in line.split(":", 1)[-1]):
+        return "; a text holding ': ' needs quotes around it"
+    if "\t" in line:
+        return "; use spaces, not tabs, to indent"
+    return ""
 
 
 def _syntax_error(path: Path, mark: Any, message: str, smap: SourceMap, line_offset: int) -> SourceError:
@@ -176,17 +205,17 @@ def _syntax_error(path: Path, mark: Any, message: str, smap: SourceMap, line_off
 
 def _build(node: Any, loc: Loc, smap: SourceMap, path: Path, off: int) -> Any:
     smap.positions.setdefault(loc, _pos(path, node.start_mark, off))
-    if node.tag and not node.tag.startswith(_STANDARD_TAG) and node.tag != "!":
-        raise _syntax_error(path, node.start_mark, f"custom tag {node.tag!r} is not allowed", smap, off)
     if isinstance(node, yaml.ScalarNode):
         if node.style is None and node.value in _NULLS:
             return None
         start = _pos(path, node.start_mark, off)
         if node.style in ("|", ">"):
-            start = Pos(path, start.line + 1, 1)
+            start = Pos(path, start.line + 1, _indent(smap, path, start.line + 1) + 1)
         elif node.style in ("'", '"'):
             start = Pos(path, start.line, start.column + 1)
         smap.text_starts[loc] = start
+        if node.style in ("|", ">"):
+            smap.block_texts.add(loc)
         return node.value
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, loc + (i,), smap, path, off) for i, item in enumerate(node.value)]

@@ -31,7 +31,8 @@ def check(ctx: Context, editions: tuple[str, ...], strict: bool, quiet: bool) ->
         errors, warnings = errors + e, warnings + w
         for finding in report.findings:
             colour = "red" if finding.level == "error" else "yellow"
-            click.secho(f"{report.name}: {finding}", fg=colour, err=finding.level == "error")
+            text = str(finding) if finding.where else f"{report.name}: {finding}"
+            click.secho(text, fg=colour, err=finding.level == "error")
         if not quiet:
             ed = report.loaded.edition
             status = "ok" if not e else f"{e} error(s)"

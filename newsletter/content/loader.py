@@ -211,7 +211,8 @@ class Checker:
         return self.errors
 
     def _err(self, loc: Loc, message: str, pos: Any = None) -> None:
-        self.errors.append(self.smap.error(loc, message, format_loc(loc), pos=pos))
+        shown = loc[:-1] if loc and loc[-1] == ANY_LANG else loc
+        self.errors.append(self.smap.error(loc, message, format_loc(shown), pos=pos))
 
     def _audience(self, loc: Loc, value: str) -> None:
         if value not in self.segments:
@@ -249,6 +250,7 @@ class Checker:
         for problem in markdown.problems(text, self.loaded.image_file):
             pos = self.smap.text_pos(loc, text, problem.offset)
             if problem.warning:
-                self.loaded.warnings.append(self.smap.error(loc, problem.message, format_loc(loc), pos=pos))
+                shown = loc[:-1] if loc[-1] == ANY_LANG else loc
+                self.loaded.warnings.append(self.smap.error(loc, problem.message, format_loc(shown), pos=pos))
             else:
                 self._err(loc, problem.message, pos)

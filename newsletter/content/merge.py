@@ -3,8 +3,11 @@
 Syntax (documented in docs/editions.md)::
 
     {{ first_name }}
-    {{ first_name | default: "friends" }}
-    {{ attributes.centre | default: "your Mother Centre" }}
+    {{ first_name or "friends" }}
+    {{ attributes.centre or "your Mother Centre" }}
+
+``or`` has no colon, so the text stays valid in unquoted YAML. The Liquid-style
+``{{ first_name | default: "friends" }}`` is accepted too.
 
 Known fields: email, name, first_name, last_name, language, country, and
 ``attributes.<name>`` for each name listed under ``merge_attributes`` in newsletter.yaml.
@@ -24,7 +27,7 @@ TOKEN_RE = re.compile(r"%%MF(\d+)%%")
 MERGE_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _INNER = re.compile(
     r"""^\s*(?P<field>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)?)\s*
-        (?:\|\s*default\s*:\s*(?:"(?P<dq>[^"{}]*)"|'(?P<sq>[^'{}]*)')\s*)?$""",
+        (?:(?:\|\s*default\s*:|\s+or\b)\s*(?:"(?P<dq>[^"{}]*)"|'(?P<sq>[^'{}]*)')\s*)?$""",
     re.X,
 )
 
@@ -56,7 +59,7 @@ def parse(text: str, attributes: Iterable[str] = ()) -> list[MergeField]:
         if inner is None:
             raise MergeSyntaxError(
                 f"cannot read merge field {match.group(0)!r}; write "
-                '{{ first_name }} or {{ first_name | default: "friends" }}', match.start())
+                '{{ first_name }} or {{ first_name or "friends" }}', match.start())
         name = inner.group("field")
         if name not in known:
             hint = suggest(name, known) or f"; known fields: {', '.join(known)}"

@@ -73,7 +73,7 @@ blocks:
   - type: hero
     title: TODO headline
     intro: |
-      Dear {{{{ first_name | default: "friends" }}}}, TODO a short introduction.
+      Dear {{{{ first_name or "friends" }}}}, TODO a short introduction.
   - type: article
     title: TODO article title
     body: |
