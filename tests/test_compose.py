@@ -317,3 +317,29 @@ def test_long_non_ascii_names_fold_and_read_back(site_settings):
     data = composer.compose(Recipient(1, "a@example.org", name))
     check_lines(data)
     assert rfc2047_name(dict(parse(data).raw_items())["To"]) == one_line(name)
+
+
+def test_sample_edition_composes_like_emailmessage(sample_ws):
+    """The real sample edition, every variant, rendered by the renderer on main."""
+    from newsletter.config import load_workspace
+    from newsletter.content.loader import load_edition
+    from newsletter.render.pipeline import render_edition
+
+    ws = load_workspace(sample_ws)
+    variants = render_edition(ws, load_edition(ws, "2026-11"))
+    assert len(variants) >= 2
+    people = [Recipient(1, "anna@example.org", "Anna Schmidt", {"first_name": "Anna", "attributes": {"centre": "Nord"}}),
+              Recipient(2, "jo@example.org", "Jörg \"Jo\" Müller", {"first_name": "Jörg & <Co>"}),
+              Recipient(3, "x@example.org", "", {})]
+    for variant in variants:
+        composer = Composer(variant, ws.settings, KEY, clock=lambda: NOW, campaign="sample")
+        for r in people:
+            data = composer.compose(r)
+            check_lines(data)
+            mine, ref = parse(data), parse(reference_message(composer, r, folded=False))
+            assert header_view(mine) == header_view(ref), variant.key
+            assert parts_view(mine) == parts_view(ref), variant.key
+            plain, rich = (p.get_content() for p in mine.iter_parts())
+            assert "%%MF" not in plain + rich and "?token=" in rich
+            if r.merge_data.get("first_name") == "Jörg & <Co>":
+                assert "Jörg &amp; &lt;Co&gt;" in rich and "Jörg & <Co>" in plain
