@@ -47,6 +47,8 @@ class Site:
         self.root = root.resolve()
         self._lock = threading.RLock()
         self._cache: dict[Hashable, Any] = {}
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._epoch = 0  # incremented by every invalidation
         self._recent: OrderedDict[VariantKey, None] = OrderedDict()
         self.last_build_seconds: float | None = None
 
@@ -97,6 +99,7 @@ class Site:
     def invalidate(self, changed: set[Path]) -> None:
         editions = self._editions_touched(changed)
         with self._lock:
+            self._epoch += 1
             if editions is None:
                 self._cache.clear()
                 return
@@ -134,18 +137,33 @@ class Site:
     # -- building ----------------------------------------------------------------------------
 
     def _cached(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The cached value of ``key``, built once. One lock per key, not one for the cache:
+        the checks of a whole edition (every variant rendered) must not hold up the frame
+        asking for the one variant that is already built."""
         with self._lock:
-            if key not in self._cache:
-                try:
-                    self._cache[key] = build()
-                except Exception as exc:  # noqa: BLE001 - every failure is shown in the page
-                    if not _is_editors_mistake(exc):
-                        log.exception("building %s failed", key)
-                    self._cache[key] = _Failed(exc)
-            value = self._cache[key]
-        if isinstance(value, _Failed):
-            raise value.error
-        return value
+            if key in self._cache:
+                return _unwrap(self._cache[key])
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._cache:  # built by another thread meanwhile
+                    return _unwrap(self._cache[key])
+                epoch = self._epoch
+            value = self._build(key, build)
+            with self._lock:
+                # A file changed while building: the value may be stale; serve it once, don't keep it.
+                if epoch == self._epoch:
+                    self._cache[key] = value
+        return _unwrap(value)
+
+    @staticmethod
+    def _build(key: Hashable, build: Callable[[], Any]) -> Any:
+        try:
+            return build()
+        except Exception as exc:  # noqa: BLE001 - every failure is shown in the page
+            if not _is_editors_mistake(exc):
+                log.exception("building %s failed", key)
+            return _Failed(exc)
 
     def _render(self, key: VariantKey) -> Rendering:
         return render(self.workspace(), self.edition(key.edition), key.language, key.audiences,
@@ -159,6 +177,12 @@ class Site:
 
         ws, loaded = self.workspace(), self.edition(name)
         return [finding for lint in linters() for finding in lint(ws, loaded)]
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, _Failed):
+        raise value.error
+    return value
 
 
 def asset_base_url(edition: str) -> str:

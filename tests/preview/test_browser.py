@@ -3,6 +3,7 @@ with it, live reload included, and that nothing in an email can run script."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -76,6 +77,23 @@ def test_segment_shows_its_audience_block(preview: PreviewServer, page: Page) ->
     expect(email.locator("body")).not_to_contain_text("annual reports due")
     page.select_option("#segment", "leaders")
     expect(email.locator("body")).to_contain_text("For programme leaders: annual reports due 15 December")
+
+
+def luminance(css_colour: str) -> float:
+    red, green, blue = (float(v) for v in re.findall(r"[\d.]+", css_colour)[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_dark_mode_applies_the_emails_own_dark_styles(preview: PreviewServer, page: Page) -> None:
+    page.goto(preview.url + "e/2026-11/")
+    body = page.frame_locator("#email").locator("body")
+    expect(body).to_contain_text(TITLE_EN)
+    light = body.evaluate("b => getComputedStyle(b).backgroundColor")
+    page.check("#dark")
+    page.wait_for_url("**dark=1**")
+    expect(body).to_contain_text(TITLE_EN)
+    dark = body.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert luminance(dark) < luminance(light) - 100, (light, dark)
 
 
 def test_live_reload_shows_edits_errors_and_recovery(preview: PreviewServer, page: Page, sample_ws: Path) -> None:
