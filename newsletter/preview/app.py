@@ -23,7 +23,7 @@ from .emailview import FRAME_CSP, FRAME_SANDBOX, fill, for_frame, has_dark_style
 from .events import Hub
 from .pages import VIEWS, WIDTHS, Pages, Selection, selection_from, shown_errors
 from .paths import safe_file
-from .samples import Sample, load_samples
+from .samples import Sample
 from .site import Site, VariantKey
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class PreviewApp:
     def _context(self, name: str, query: dict[str, list[str]]) -> dict[str, Any]:
         ws, loaded = self.site.workspace(), self.site.edition(name)
         sel = self._selection(loaded, query)
-        samples, samples_source = load_samples(ws, sel.segment)
+        samples, samples_source = self.site.samples(sel.segment)
         variant = self.site.variant(self._key(loaded, sel))
         filled = fill(variant, _subscriber(samples, sel), link_values(ws.settings))
         base = f"/e/{quote(name)}/"
@@ -174,7 +174,7 @@ class PreviewApp:
         try:
             ws, loaded = self.site.workspace(), self.site.edition(name)
             sel = self._selection(loaded, query)
-            samples, _ = load_samples(ws, sel.segment)
+            samples, _ = self.site.samples(sel.segment)
             variant = self.site.variant(self._key(loaded, sel))
             document = fill(variant, _subscriber(samples, sel), link_values(ws.settings)).html
         except Exception as exc:
@@ -233,7 +233,7 @@ class PreviewApp:
         for block in loaded.edition.blocks:
             if block.audience:
                 counts[block.audience] = counts.get(block.audience, 0) + 1
-        names = self.site.segments()
+        names = self.site.segments().names
         return [(n, f"{n} (+{counts[n]} block{'s' if counts[n] > 1 else ''})" if counts.get(n) else n) for n in names]
 
     def _key(self, loaded: LoadedEdition, sel: Selection) -> VariantKey:

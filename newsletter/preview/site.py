@@ -21,6 +21,8 @@ from ..config import Workspace, load_workspace
 from ..content.loader import LoadedEdition, edition_names, load_edition
 from ..render import Rendering, render, variants
 from ..rendered import RenderedVariant
+from ..subscribers.segments import Segments, load_segments
+from .samples import Sample, choose, read_sample_file
 
 log = logging.getLogger(__name__)
 WARM_KEEP = 4  # how many recently viewed variants are rebuilt right after a change
@@ -60,16 +62,20 @@ class Site:
     def edition_names(self) -> list[str]:
         return self._cached(("names",), lambda: edition_names(self.workspace()))
 
-    def segments(self) -> list[str]:
-        """The segment names of subscribers/segments.yaml, in their order."""
-        from ..subscribers.segments import load_segments
+    def segments(self) -> Segments:
+        """The segments of subscribers/segments.yaml ('all' first)."""
+        return self._cached(("segments",), lambda: load_segments(self.workspace()))
 
-        return self._cached(("segments",), lambda: list(load_segments(self.workspace()).names))
+    def samples(self, segment: str) -> tuple[list[Sample], str]:
+        """Sample subscribers in ``segment`` for the merge fields, and where they come from.
+        The store is read on every call (its changes are not watched); the sample file is cached."""
+        sample_file = self._cached(("sample-file",), lambda: read_sample_file(self.workspace()))
+        return choose(self.workspace(), self.segments(), segment, sample_file)
 
     def edition(self, name: str) -> LoadedEdition:
         # The segments come from the cache: re-reading segments.yaml for every save of an
         # edition would cost a YAML parse out of the rebuild's budget.
-        return self._cached(("edition", name), lambda: load_edition(self.workspace(), name, set(self.segments())))
+        return self._cached(("edition", name), lambda: load_edition(self.workspace(), name, set(self.segments().names)))
 
     def variant(self, key: VariantKey) -> RenderedVariant:
         with self._lock:

@@ -70,13 +70,16 @@ def test_preview_loads_switches_language_and_width_and_shows_text(preview: Previ
     assert "view=text" in page.url and "lang=de" in page.url and "width=320" in page.url
 
 
-def test_segment_shows_its_audience_block(preview: PreviewServer, page: Page) -> None:
+def test_segment_shows_its_blocks_and_a_subscriber_fills_the_merge_fields(preview: PreviewServer, page: Page) -> None:
     page.goto(preview.url + "e/2026-11/")
-    email = page.frame_locator("#email")
-    expect(email.locator("body")).to_contain_text(TITLE_EN)
-    expect(email.locator("body")).not_to_contain_text("annual reports due")
+    body = page.frame_locator("#email").locator("body")
+    expect(body).to_contain_text("Dear friends,")
+    expect(body).not_to_contain_text("annual reports due")
     page.select_option("#segment", "leaders")
-    expect(email.locator("body")).to_contain_text("For programme leaders: annual reports due 15 December")
+    expect(body).to_contain_text("For programme leaders: annual reports due 15 December")
+    page.select_option("#subscriber", "amelia.hartley@example.org")
+    expect(body).to_contain_text("Dear Amelia,")
+    expect(body).to_contain_text("annual report for Riverside Family Centre")
 
 
 def luminance(css_colour: str) -> float:
