@@ -5,6 +5,8 @@
       <variant>/email.html     the final HTML (placeholders for merge fields)
       <variant>/email.txt      the plain-text part
       <variant>/email.mjml     the generated MJML, for debugging the theme
+      <language>.html          the web-archive page ("view in browser"): the variant without
+                               audience blocks, each placeholder filled with its default
       images/...               the edition's local images, where asset_base_url points
 
 The same input gives the same bytes: nothing time-like or machine-specific is written.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from html import escape
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +25,13 @@ from ..checking import Finding, source_findings
 from ..config import Workspace
 from ..content import markdown
 from ..content.loader import LoadedEdition, load_edition, walk
+from ..content.merge import TOKEN_RE
 from ..content.model import text_marker
 from ..errors import ConfigError
+from ..rendered import RenderedVariant
 from .lint import lint_variants
-from .pipeline import Rendering, audiences_used, default_asset_base_url, render_all
+from .context import default_asset_base_url
+from .pipeline import Rendering, audiences_used, render_all
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
@@ -53,11 +59,12 @@ def build_edition(ws: Workspace, name: str, out_dir: Path | None = None,
     _remove_previous(out)
     for rendering in renderings:
         _write_variant(out / rendering.variant.key, rendering)
+    archive = [_write_archive_page(out, r.variant) for r in renderings if not r.variant.audiences]
     for rel, path in images.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    manifest = _manifest(ws, loaded, renderings, sorted(images), findings, asset_base_url)
+    manifest = _manifest(ws, loaded, renderings, sorted(images), archive, findings, asset_base_url)
     _write(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return BuildResult(out, manifest, findings)
 
@@ -73,11 +80,22 @@ def _write_variant(folder: Path, rendering: Rendering) -> None:
     _write(folder / FILES["mjml"], rendering.mjml)
 
 
+def _write_archive_page(out: Path, variant: RenderedVariant) -> str:
+    """The page "view in browser" links to (see context.archive_url): nobody in particular
+    reads it, so each placeholder shows its default, escaped for HTML."""
+    name = f"{variant.language}.html"
+    html = TOKEN_RE.sub(lambda m: escape(variant.fields[m.group(0)].default) if m.group(0) in variant.fields
+                        else "", variant.html)
+    _write(out / name, html)
+    return name
+
+
 def _remove_previous(out: Path) -> None:
     """Remove what the last build wrote here (and only that: -o may name a shared folder)."""
     try:
         old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        entries = [v["key"] for v in old.get("variants", [])] + list(old.get("images", []))
+        entries = ([v["key"] for v in old.get("variants", [])] + list(old.get("images", []))
+                   + list(old.get("archive", [])))
     except (OSError, ValueError, TypeError, KeyError):
         return
     for entry in entries:
@@ -122,7 +140,7 @@ def _images(text: str) -> list:
 
 
 def _manifest(ws: Workspace, loaded: LoadedEdition, renderings: list[Rendering], images: list[str],
-              findings: list[Finding], asset_base_url: str | None) -> dict[str, Any]:
+              archive: list[str], findings: list[Finding], asset_base_url: str | None) -> dict[str, Any]:
     return {
         "edition": loaded.name,
         "number": loaded.edition.number,
@@ -132,6 +150,7 @@ def _manifest(ws: Workspace, loaded: LoadedEdition, renderings: list[Rendering],
         "asset_base_url": asset_base_url or default_asset_base_url(ws, loaded.name),
         "variants": [_variant_entry(r) for r in renderings],
         "images": images,
+        "archive": archive,
         "lint": [{"level": f.level, "code": f.code, "message": f.message, "where": f.where} for f in findings],
     }
 

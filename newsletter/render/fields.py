@@ -49,14 +49,6 @@ class FieldRegistry:
             raise ValueError(f"{name!r} is not one of {merge.LINK_FIELDS}")
         return self._token_for(MergeField(name, default, 0, 0))
 
-    def token_of(self, name: str) -> str | None:
-        return next((t for t, f in self.fields.items() if f.field == name), None)
-
-    def fill_defaults(self, text: str) -> str:
-        """``text`` with every token replaced by its field's default (for lints and checks)."""
-        return merge.TOKEN_RE.sub(lambda m: self.fields[m.group(0)].default
-                                  if m.group(0) in self.fields else m.group(0), text)
-
 
 def restore_tokens(html: str) -> str:
     return _ENCODED_TOKEN.sub(lambda m: merge.token(int(m.group(1))), html)

@@ -23,6 +23,9 @@ from .theme import MARKER_RE
 
 log = logging.getLogger(__name__)
 
+# MJML links Google Fonts whenever a font stack names Roboto, Open Sans, ...: a remote request
+# from every reader's mail client. Only fonts a theme declares with <mj-font> are linked.
+NO_WEB_FONTS: dict[str, str] = {}
 _INLINE_STYLE = re.compile(r"<mj-style\b[^>]*\binline=[\"']inline[\"'][^>]*>(.*?)</mj-style>", re.S)
 _MRML_POSITION = re.compile(r"at position (\d+):(\d+)")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
@@ -45,7 +48,7 @@ def to_html(mjml_text: str) -> str:
     """The final HTML of an MJML document. Raises MjmlError."""
     body, css = split_inline_css(mjml_text)
     try:
-        html = mjml2html(body, disable_comments=True)
+        html = mjml2html(body, disable_comments=True, fonts=NO_WEB_FONTS)
     except ValueError as exc:  # mjml-python raises ValueError for every MRML error
         raise MjmlError(str(exc)) from None
     return inline_css(html, css)
@@ -65,7 +68,7 @@ def diagnose(mjml_text: str) -> tuple[int | None, str] | None:
     """Where and why MRML refuses ``mjml_text`` (None when it does not): the first malformed
     or unbalanced tag found by a forgiving scan, else MRML's own byte position if it gives one."""
     try:
-        mjml2html(mjml_text, disable_comments=True)
+        mjml2html(mjml_text, disable_comments=True, fonts=NO_WEB_FONTS)
         return None
     except ValueError as exc:
         message = str(exc)

@@ -16,7 +16,8 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import jinja2
-from jinja2 import BaseLoader, BytecodeCache, ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (BaseLoader, BytecodeCache, ChoiceLoader, Environment, FileSystemBytecodeCache,
+                    FileSystemLoader, StrictUndefined)
 
 from ..config import Workspace
 from ..errors import SourceError, ValidationFailed
@@ -27,33 +28,55 @@ log = logging.getLogger(__name__)
 THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
 STRINGS_FILE = "strings.yaml"
 FALLBACK_LANGUAGE = "en"
-# Markers placed at line ends by the tracing loader: \x1e<file number>:<line>\x1f.
-MARKER_RE = re.compile("\x1e(\\d+):(\\d+)\x1f")
+# Markers placed at line ends by the tracing loader: \x02<file number>:<line>\x03 (control
+# characters that are not whitespace, so that Jinja's whitespace control leaves them alone).
+MARKER_RE = re.compile("\x02(\\d+):(\\d+)\x03")
 _JINJA_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\n", re.S)
 
 
 def theme_dir() -> Path:
-    """The default theme folder (the repository's templates/ when run from a checkout)."""
-    return THEME_DIR
+    """The default theme folder: the package's ``theme`` (a symlink to the repository's
+    templates/ in a checkout, real files in an installed wheel). Where symlinks are not
+    supported (a Windows checkout makes it a small text file), the checkout's templates/."""
+    if THEME_DIR.is_dir():
+        return THEME_DIR
+    return THEME_DIR.parent.parent / "templates"
 
 
-class _MemoryBytecodeCache(BytecodeCache):
-    """Compiled templates kept in memory, keyed by file name and checked against a checksum of
-    the source, so an edited template is recompiled and an unchanged one is not (preview)."""
+class _BytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory (the preview re-renders on every save) and in Jinja's
+    per-user cache folder (each `newsletter build` is a new process; compiling the theme takes
+    longer than rendering an edition with it). Buckets are keyed by template file and checked
+    against a checksum of the source, so an edited template is always recompiled."""
 
     def __init__(self) -> None:
-        self._store: dict[str, bytes] = {}
+        self._memory: dict[str, bytes] = {}
+        try:
+            self._disk: FileSystemBytecodeCache | None = FileSystemBytecodeCache()
+        except (OSError, RuntimeError) as exc:  # no usable temp folder: memory only
+            log.debug("no on-disk template cache: %s", exc)
+            self._disk = None
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self._store.get(bucket.key)
+        data = self._memory.get(bucket.key)
         if data is not None:
             bucket.bytecode_from_string(data)
+        elif self._disk is not None:
+            try:
+                self._disk.load_bytecode(bucket)
+            except (OSError, ValueError, EOFError):
+                bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._store[bucket.key] = bucket.bytecode_to_string()
+        self._memory[bucket.key] = bucket.bytecode_to_string()
+        if self._disk is not None:
+            try:
+                self._disk.dump_bytecode(bucket)
+            except OSError as exc:
+                log.debug("cannot write the template cache: %s", exc)
 
 
-_BYTECODE = _MemoryBytecodeCache()
+_BYTECODE = _BytecodeCache()
 
 
 class TracingLoader(BaseLoader):
@@ -75,7 +98,7 @@ def _mark_lines(source: str, number: int) -> str:
     out, line, last = [], 1, 0
     for match in _JINJA_SYNTAX.finditer(source):
         if match.group(0) == "\n":
-            out.append(source[last:match.start()] + f"\x1e{number}:{line}\x1f\n")
+            out.append(source[last:match.start()] + f"\x02{number}:{line}\x03\n")
             last = match.end()
             line += 1
         else:
@@ -133,7 +156,8 @@ def _read_strings(path: Path) -> dict[str, dict[str, Any]]:
         raise ValidationFailed([err]) from None
     key = (str(path), text)
     if key not in _STRINGS_CACHE:
-        _STRINGS_CACHE.clear() if len(_STRINGS_CACHE) > 32 else None
+        if len(_STRINGS_CACHE) > 32:  # edited again and again in a long preview session
+            _STRINGS_CACHE.clear()
         _STRINGS_CACHE[key] = _parse_strings(path, text)
     return _STRINGS_CACHE[key]
 
@@ -146,16 +170,37 @@ def _parse_strings(path: Path, text: str) -> dict[str, dict[str, Any]]:
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise ValidationFailed([smap.error((), "expected one mapping of words per language code "
                                                 "(en: {read_more: Read more, ...})", "")])
+    errors = [smap.error((lang, key), problem) for lang, words in data.items()
+              for key, value in words.items() if (problem := _bad_word(key, value))]
+    if errors:
+        raise ValidationFailed(errors)
     return data
+
+
+_LISTS = {"months": 12, "weekdays": 7}
+
+
+def _bad_word(key: str, value: Any) -> str | None:
+    """What is wrong with one entry of a strings file, if anything."""
+    if key in _LISTS:
+        if not (isinstance(value, list) and len(value) == _LISTS[key] and all(isinstance(v, str) for v in value)):
+            return f"expected a list of {_LISTS[key]} names"
+        return None
+    if not isinstance(value, str):
+        return f"expected a text, got {type(value).__name__}"
+    if key == "date_format":
+        try:
+            value.format(weekday="", day="", month="", year="")
+        except (KeyError, IndexError, ValueError) as exc:
+            return f"expected a pattern using {{weekday}}, {{day}}, {{month}} and {{year}}; {exc!s} is not one"
+    return None
 
 
 def template_label(ws: Workspace, filename: str) -> str:
     """A template's file name as a person finds it: relative to the workspace when it is
     the workspace's own, else the default theme's path."""
-    path = Path(filename).resolve() if filename else Path("?")
-    for base in (ws.root,):
-        try:
-            return str(path.relative_to(base))
-        except ValueError:
-            pass
-    return str(path)
+    path = Path(filename).resolve()
+    try:
+        return str(path.relative_to(ws.root))
+    except ValueError:
+        return str(path)

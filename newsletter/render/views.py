@@ -93,9 +93,10 @@ def _convert(name: str, info: Any, value: Any, cx: ViewContext) -> Any:
     return value
 
 
-def block_views(blocks: list[BaseModel], cx: ViewContext) -> list[SimpleNamespace]:
+def block_views(blocks: list[tuple[int, BaseModel]], cx: ViewContext) -> list[SimpleNamespace]:
+    """Views of (index in the edition, block) pairs; ``index`` and ``anchor`` are added."""
     out = []
-    for index, block in enumerate(blocks):
+    for index, block in blocks:
         item = view(block, cx)
         item.index = index
         item.anchor = getattr(block, "id", None) or f"block-{index + 1}"
