@@ -19,7 +19,8 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..content.loader import LoadedEdition
-from .emailview import FRAME_CSP, FRAME_SANDBOX, fill, for_frame, has_dark_styles, link_values, remote_images
+from .emailview import FRAME_CSP, FRAME_SANDBOX, for_frame, has_dark_styles, remote_images
+from .message import Message
 from .events import Hub
 from .pages import VIEWS, WIDTHS, Pages, Selection, selection_from, shown_errors
 from .paths import safe_file
@@ -130,33 +131,26 @@ class PreviewApp:
         return self.page("edition.html", **ctx)
 
     def _context(self, name: str, query: dict[str, list[str]]) -> dict[str, Any]:
-        ws, loaded = self.site.workspace(), self.site.edition(name)
+        loaded = self.site.edition(name)
         sel = self._selection(loaded, query)
         samples, samples_source = self.site.samples(sel.segment)
-        variant = self.site.variant(self._key(loaded, sel))
-        filled = fill(variant, _subscriber(samples, sel), link_values(ws.settings))
+        message = self.site.message(self._key(loaded, sel), _chosen(samples, sel))
         base = f"/e/{quote(name)}/"
-        sender = ws.settings.sender
         return {
             "edition": name, "number": loaded.edition.number, "date": loaded.edition.date,
-            "sel": sel, "languages": loaded.edition.languages, "segments": self._segments(ws, loaded),
+            "sel": sel, "languages": loaded.edition.languages, "segments": self._segments(loaded),
             "samples": samples, "samples_source": samples_source, "widths": WIDTHS, "views": self._views(),
             "link": lambda **changes: f"{base}?{sel.query(**changes)}",
             "frame_src": f"{base}email?{sel.query()}", "sandbox": FRAME_SANDBOX,
-            "sender": f"{sender.from_name} <{sender.from_address}>", "filled": filled,
-            "source": self._source(sel, variant, filled, loaded, samples),
-            "notes": self._notes(sel, filled.html),
+            "message": message,
+            "source": self._source(sel, message, loaded), "notes": self._notes(sel, message.html),
         }
 
-    def _source(self, sel: Selection, variant: Any, filled: Any, loaded: LoadedEdition,
-                samples: list[Sample]) -> str:
-        if sel.view == "text":
-            return filled.text
-        if sel.view == "html":
-            return filled.html
+    def _source(self, sel: Selection, message: Message, loaded: LoadedEdition) -> str:
+        """What a source view shows (the email view shows the frame instead)."""
         if sel.view == "mjml":
             return self.site.mjml(self._key(loaded, sel))
-        return ""
+        return {"text": message.text, "html": message.html, "headers": message.headers}.get(sel.view, "")
 
     def _notes(self, sel: Selection, document: str) -> list[str]:
         notes = []
@@ -172,11 +166,10 @@ class PreviewApp:
     def email_document(self, name: str, query: dict[str, list[str]]) -> Response:
         """The email itself, for the sandboxed frame: no script may run in it."""
         try:
-            ws, loaded = self.site.workspace(), self.site.edition(name)
+            loaded = self.site.edition(name)
             sel = self._selection(loaded, query)
             samples, _ = self.site.samples(sel.segment)
-            variant = self.site.variant(self._key(loaded, sel))
-            document = fill(variant, _subscriber(samples, sel), link_values(ws.settings)).html
+            document = self.site.message(self._key(loaded, sel), _chosen(samples, sel)).html
         except Exception as exc:
             return self.failed(exc, f"Edition {name} could not be built", edition=name)
         body = for_frame(document, sel.dark).encode("utf-8")
@@ -223,11 +216,11 @@ class PreviewApp:
         return self.page("notfound.html", 404, message=message)
 
     def _selection(self, loaded: LoadedEdition, query: dict[str, list[str]]) -> Selection:
-        segments = [name for name, _ in self._segments(self.site.workspace(), loaded)]
+        segments = [name for name, _ in self._segments(loaded)]
         return selection_from(query, languages=loaded.edition.languages, default_language=loaded.default_language,
                               segments=segments, views=[v for v, _ in self._views()])
 
-    def _segments(self, ws: Any, loaded: LoadedEdition) -> list[tuple[str, str]]:
+    def _segments(self, loaded: LoadedEdition) -> list[tuple[str, str]]:
         """Every segment, labelled with how many blocks only its members see."""
         counts: dict[str, int] = {}
         for block in loaded.edition.blocks:
@@ -242,13 +235,8 @@ class PreviewApp:
 
     @staticmethod
     def _views() -> list[tuple[str, str]]:
-        from .headers import available
-
-        return [(v, label) for v, label in VIEWS if v != "headers" or available()]
+        return VIEWS
 
 
-def _subscriber(samples: list[Sample], sel: Selection) -> dict[str, Any]:
-    for sample in samples:
-        if sample.key == sel.subscriber:
-            return sample.data
-    return {}
+def _chosen(samples: list[Sample], sel: Selection) -> Sample | None:
+    return next((s for s in samples if s.key == sel.subscriber), None)

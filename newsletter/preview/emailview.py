@@ -1,5 +1,4 @@
-"""The email as the preview shows it: a sample subscriber's values filled in, and the few
-changes that make a rendered document safe and useful inside the preview's frame.
+"""The few changes that make an email document safe and useful inside the preview's frame.
 
 The frame's document is served with a Content-Security-Policy that allows no script at all,
 inline styles, and images only from this server (remote images are not fetched: the preview
@@ -10,19 +9,12 @@ frame that grants the email nothing.
 """
 from __future__ import annotations
 
-import html as html_lib
 import re
-from dataclasses import dataclass
-from typing import Mapping
-
-from ..content.merge import LINK_FIELDS, TOKEN_RE, value_for
-from ..rendered import RenderedVariant
 
 FRAME_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; font-src 'self' data:; "
              "script-src 'none'; form-action 'none'; frame-ancestors 'self'; "
              "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox")
 FRAME_SANDBOX = "allow-same-origin allow-popups allow-popups-to-escape-sandbox"
-PREVIEW_TOKEN = "preview"
 
 _HEAD = re.compile(r"<head\b[^>]*>", re.I)
 _DARK = re.compile(r"\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.I)
@@ -33,42 +25,6 @@ _ALWAYS, _NEVER = "(min-width: 0px)", "(max-width: -1px)"
 # the page's lightness, then invert images back so photos keep their colours.
 _FORCED_DARK = ("<style data-preview=\"forced-dark\">html{filter:invert(1) hue-rotate(180deg);"
                 "background:#fff}img{filter:invert(1) hue-rotate(180deg)}</style>")
-
-
-@dataclass(frozen=True)
-class Filled:
-    subject: str
-    preheader: str
-    html: str
-    text: str
-
-
-def link_values(settings: object) -> dict[str, str]:
-    """Per-recipient links for a preview: the real endpoints with a token that is never valid."""
-    urls = getattr(settings, "urls")
-    values = {"unsubscribe_url": f"{urls.unsubscribe}?token={PREVIEW_TOKEN}"}
-    values["preferences_url"] = f"{urls.preferences}?token={PREVIEW_TOKEN}" if urls.preferences else values["unsubscribe_url"]
-    return values
-
-
-def fill(variant: RenderedVariant, subscriber: Mapping[str, object], links: Mapping[str, str]) -> Filled:
-    """The variant as ``subscriber`` receives it: values escaped for HTML, raw in text."""
-
-    def value(token: str) -> str:
-        field = variant.fields.get(token)
-        if field is None:
-            return token
-        if field.field in LINK_FIELDS:
-            return links.get(field.field, "")
-        return value_for(field, dict(subscriber))
-
-    def raw(text: str) -> str:
-        return TOKEN_RE.sub(lambda m: value(m.group(0)), text)
-
-    def escaped(text: str) -> str:
-        return TOKEN_RE.sub(lambda m: html_lib.escape(value(m.group(0))), text)
-
-    return Filled(raw(variant.subject), raw(variant.preheader), escaped(variant.html), raw(variant.text))
 
 
 def for_frame(document: str, dark: bool) -> str:

@@ -27,6 +27,7 @@ LIMIT = 50  # a menu, not a list manager
 
 @dataclass(frozen=True)
 class Sample:
+    id: int | str               # the store's id, or the address for people from the sample file
     key: str                    # the e-mail address
     label: str                  # what the menu shows
     data: dict[str, Any]        # Subscriber.merge_data()
@@ -79,5 +80,5 @@ def samples(people: Iterable[Subscriber]) -> list[Sample]:
         label = f"{data['name']} <{person.email}>" if data.get("name") else person.email
         if person.language:
             label += f" ({person.language})"
-        out.append(Sample(person.email, label, data))
+        out.append(Sample(person.id if person.id is not None else person.email, person.email, label, data))
     return out

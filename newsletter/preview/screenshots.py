@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ..errors import NewsletterError
 from .app import PreviewApp
-from .emailview import FRAME_CSP, fill, for_frame, link_values
+from .emailview import FRAME_CSP, for_frame
 from .site import VariantKey
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,7 @@ def take(root: Path, edition: str, languages: list[str] | None, widths: list[int
 
 def _documents(app: PreviewApp, shots: list[Shot]) -> dict[VariantKey, str]:
     """Each variant's document as the preview frame shows it (merge fields at their defaults)."""
-    links = link_values(app.site.workspace().settings)
-    return {s.key: for_frame(fill(app.site.variant(s.key), {}, links).html, dark=False) for s in shots}
+    return {s.key: for_frame(app.site.message(s.key, None).html, dark=False) for s in shots}
 
 
 def _flags() -> list[str]:

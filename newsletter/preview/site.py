@@ -22,6 +22,8 @@ from ..content.loader import LoadedEdition, edition_names, load_edition
 from ..render import Rendering, render, variants
 from ..rendered import RenderedVariant
 from ..subscribers.segments import Segments, load_segments
+from ..compose import Composer
+from .message import Message, composer_for, message_for
 from .samples import Sample, choose, read_sample_file
 
 log = logging.getLogger(__name__)
@@ -78,12 +80,20 @@ class Site:
         return self._cached(("edition", name), lambda: load_edition(self.workspace(), name, set(self.segments().names)))
 
     def variant(self, key: VariantKey) -> RenderedVariant:
+        return self._rendering(key).variant
+
+    def message(self, key: VariantKey, sample: Sample | None) -> Message:
+        """The variant as ``sample`` (or a nameless reader) receives it, headers included.
+        Remembered as looked at, for warm()."""
         with self._lock:
             self._recent[key] = None
             self._recent.move_to_end(key)
             while len(self._recent) > WARM_KEEP:
                 self._recent.popitem(last=False)
-        return self._rendering(key).variant
+        return message_for(self._composer(key), sample)
+
+    def _composer(self, key: VariantKey) -> Composer:
+        return self._cached(("composer", key), lambda: composer_for(self.variant(key), self.workspace().settings))
 
     def mjml(self, key: VariantKey) -> str:
         """The MJML the variant was generated from."""
@@ -114,13 +124,14 @@ class Site:
                     del self._cache[key]
 
     def warm(self) -> float:
-        """Rebuild the variants looked at last; returns the seconds it took."""
+        """Rebuild the variants looked at last (rendered and ready to compose); returns the
+        seconds it took."""
         start = time.perf_counter()
         with self._lock:
             recent = list(self._recent)
-        for key in reversed(recent):
+        for key in reversed(recent):  # the one looked at last first
             try:
-                self.variant(key)
+                self._composer(key)  # the variant rendered, and its composer: what the page needs
             except Exception:  # cached; the page shows it
                 pass
         self.last_build_seconds = time.perf_counter() - start

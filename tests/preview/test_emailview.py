@@ -1,33 +1,7 @@
-"""Filling a variant for a sample subscriber, and preparing it for the preview frame."""
+"""Preparing an email document for the preview frame."""
 from __future__ import annotations
 
-from newsletter.content.merge import MergeField
-from newsletter.preview.emailview import fill, for_frame, has_dark_styles, remote_images
-from newsletter.rendered import RenderedVariant
-
-LINKS = {"unsubscribe_url": "https://example.org/u?token=preview", "preferences_url": "https://example.org/p?token=preview"}
-
-
-def variant(html: str, text: str = "Hi %%MF0%%", subject: str = "For %%MF0%%") -> RenderedVariant:
-    fields = {"%%MF0%%": MergeField("first_name", "friends", 0, 0),
-              "%%MF1%%": MergeField("attributes.centre", "your centre", 0, 0),
-              "%%MF2%%": MergeField("unsubscribe_url", "", 0, 0)}
-    return RenderedVariant("2026-11", "en", (), subject, "Pre %%MF1%%", html, text, fields)
-
-
-def test_values_are_escaped_in_html_and_raw_in_text() -> None:
-    v = variant('<p>Hi %%MF0%% of %%MF1%%</p><a href="%%MF2%%">x</a>')
-    out = fill(v, {"first_name": "<b>Ana</b> & co", "attributes": {"centre": "Lindenhof"}}, LINKS)
-    assert "<p>Hi &lt;b&gt;Ana&lt;/b&gt; &amp; co of Lindenhof</p>" in out.html
-    assert 'href="https://example.org/u?token=preview"' in out.html
-    assert out.text == "Hi <b>Ana</b> & co"
-    assert out.subject == "For <b>Ana</b> & co"
-    assert out.preheader == "Pre Lindenhof"
-
-
-def test_defaults_fill_in_for_missing_values() -> None:
-    out = fill(variant("<p>%%MF0%%, %%MF1%%</p>"), {}, LINKS)
-    assert "<p>friends, your centre</p>" in out.html
+from newsletter.preview.emailview import for_frame, has_dark_styles, remote_images
 
 
 def test_frame_document_opens_links_in_a_new_tab() -> None:

@@ -129,3 +129,15 @@ def wait_for(server: PreviewServer, target: str, text: str, timeout: float = 5.0
         if text in reply.text or time.monotonic() > deadline:
             return reply
         time.sleep(0.05)
+
+
+def test_every_view_answers(preview: PreviewServer) -> None:
+    base = "/e/2026-11/?lang=de&segment=leaders&subscriber=amelia.hartley%40example.org&view="
+    text = raw_get(preview, base + "text").text
+    assert "Liebe Amelia," in text and "&lt;table" not in text
+    assert "&lt;mj-section" in raw_get(preview, base + "mjml").text
+    assert "&lt;table" in raw_get(preview, base + "html").text
+    headers = raw_get(preview, base + "headers").text
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in headers
+    assert "To: Amelia Hartley &lt;amelia.hartley@example.org&gt;" in headers
+    assert "never work" in headers

@@ -45,7 +45,7 @@ def test_a_failure_is_kept_until_its_file_changes(sample_ws: Path) -> None:
 
 def test_warm_rebuilds_the_variants_looked_at(sample_ws: Path) -> None:
     site = Site(sample_ws)
-    site.variant(VariantKey("2026-11", "de", ("leaders",)))
+    site.message(VariantKey("2026-11", "de", ("leaders",)), None)
     path = sample_ws / "issues" / "2026-11" / "edition.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("Voneinander lernen", "Gemeinsam lernen"), encoding="utf-8")
     site.invalidate({path})
