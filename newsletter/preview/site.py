@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
+from ..checking import Finding, linters
+from ..compose import Composer
 from ..config import Workspace, load_workspace
 from ..content.loader import LoadedEdition, edition_names, load_edition
 from ..render import Rendering, render, variants
 from ..rendered import RenderedVariant
 from ..subscribers.segments import Segments, load_segments
-from ..compose import Composer
 from .message import Message, composer_for, message_for
 from .samples import Sample, choose, read_sample_file
 
@@ -102,7 +103,7 @@ class Site:
     def _rendering(self, key: VariantKey) -> Rendering:
         return self._cached(("rendering", key), lambda: self._render(key))
 
-    def lint(self, name: str) -> list[Any]:
+    def lint(self, name: str) -> list[Finding]:
         """The findings `newsletter check` reports for this edition."""
         return self._cached(("lint", name), lambda: self._lint(name))
 
@@ -189,9 +190,7 @@ class Site:
     def _variants(self, name: str) -> list[tuple[str, tuple[str, ...]]]:
         return variants(self.workspace(), self.edition(name))
 
-    def _lint(self, name: str) -> list[Any]:
-        from ..checking import linters
-
+    def _lint(self, name: str) -> list[Finding]:
         ws, loaded = self.workspace(), self.edition(name)
         return [finding for lint in linters() for finding in lint(ws, loaded)]
 

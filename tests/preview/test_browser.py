@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from newsletter.preview import PreviewServer
 
@@ -80,6 +80,28 @@ def test_segment_shows_its_blocks_and_a_subscriber_fills_the_merge_fields(previe
     page.select_option("#subscriber", "amelia.hartley@example.org")
     expect(body).to_contain_text("Dear Amelia,")
     expect(body).to_contain_text("annual report for Riverside Family Centre")
+
+
+def test_no_request_leaves_the_machine(preview: PreviewServer, page: Page) -> None:
+    """The sample's logo is a web address: the frame's policy stops it inside the browser,
+    before any connection (a routed request is one that would go to the network)."""
+    outside: list[str] = []
+    blocked: list[tuple[str, str | None]] = []
+
+    def route(route: Route) -> None:
+        if route.request.url.startswith(preview.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", route)
+    page.on("requestfailed", lambda request: blocked.append((request.url, request.failure)))
+    for view in ("email", "text", "headers"):
+        page.goto(preview.url + f"e/2026-11/?view={view}&dark=1")
+        page.wait_for_load_state("networkidle")
+    assert outside == []
+    assert ("https://mcin.example.org/assets/logo.png", "csp") in blocked
 
 
 def luminance(css_colour: str) -> float:
