@@ -1,10 +1,11 @@
 """Import speed: 100,000 generated rows of a Mailchimp audience export into an empty store.
 
-    PYTHONPATH=. python bench/bench_import.py [--rows N]
+    PYTHONPATH=. python bench/bench_import.py [--rows N] [--repeat N]
 
 Prints rows per second for the ZIP (three member files, as Mailchimp writes them) and for the
-same rows as one plain CSV, then a re-import of the ZIP (every row unchanged). The goal is
-at least 20,000 rows/s on one core. Never run by the tests.
+same rows as one plain CSV, then a re-import of the ZIP (every row unchanged); each import
+runs --repeat times and the fastest run is shown. The goal is at least 20,000 rows/s on one
+core. Never run by the tests.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import argparse
 import csv
 import io
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -46,21 +48,25 @@ def member_row(i: int, rnd: random.Random) -> list[str]:
 
 
 def write_zip(path: Path, rows: int) -> None:
-    """About 94% subscribed, 5% unsubscribed, 1% cleaned, as three CSVs in one ZIP."""
-    rnd = random.Random(4)
-    parts = {"subscribed": (HEADER, []), "unsubscribed": (HEADER + UNSUB, []), "cleaned": (HEADER + CLEAN, [])}
-    for i in range(rows):
-        kind = "unsubscribed" if i % 20 == 7 else "cleaned" if i % 100 == 13 else "subscribed"
-        extra = {"subscribed": [], "unsubscribed": ["2024-05-01 10:00:00", "May news", "c1", "NORMAL", ""],
-                 "cleaned": ["2024-06-01 10:00:00", "June news", "c2"]}[kind]
-        parts[kind][1].append(member_row(i, rnd) + extra)
+    """About 94% subscribed, 5% unsubscribed, 1% cleaned, as three CSVs in one ZIP (streamed,
+    so that the generator does not blur the memory figure)."""
+    extra = {"subscribed": [], "unsubscribed": ["2024-05-01 10:00:00", "May news", "c1", "NORMAL", ""],
+             "cleaned": ["2024-06-01 10:00:00", "June news", "c2"]}
+    headers = {"subscribed": HEADER, "unsubscribed": HEADER + UNSUB, "cleaned": HEADER + CLEAN}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for kind, (header, data) in parts.items():
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
-            writer.writerow(header)
-            writer.writerows(data)
-            archive.writestr(f"{kind}_members_export_4f2a.csv", buffer.getvalue())
+        for kind in ("subscribed", "unsubscribed", "cleaned"):
+            rnd = random.Random(kind)
+            with archive.open(f"{kind}_members_export_4f2a.csv", "w") as raw, \
+                    io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+                writer = csv.writer(text, lineterminator="\r\n")
+                writer.writerow(headers[kind])
+                for i in range(rows):
+                    if _kind(i) == kind:
+                        writer.writerow(member_row(i, rnd) + extra[kind])
+
+
+def _kind(i: int) -> str:
+    return "unsubscribed" if i % 20 == 7 else "cleaned" if i % 100 == 13 else "subscribed"
 
 
 def write_plain(path: Path, rows: int) -> None:
@@ -69,7 +75,8 @@ def write_plain(path: Path, rows: int) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["email", "first_name", "last_name", "language", "country", "tags", "centre", "role"])
         for i in range(rows):
-            writer.writerow([f"plain{i}@example.net", rnd.choice(FIRST), rnd.choice(LAST), rnd.choice(["en", "de", "es"]),
+            writer.writerow([f"plain{i}@example.net", rnd.choice(FIRST), rnd.choice(LAST),
+                             rnd.choice(["en", "de", "es"]),
                              rnd.choice(COUNTRIES), "member, leader" if i % 9 == 0 else "member",
                              f"Centre {i % 500}", "volunteer"])
 
@@ -82,25 +89,39 @@ def timed(label: str, rows: int, run: Callable[[], object]) -> Result:
     wall, cpu = time.perf_counter(), time.process_time()
     summary = run()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"  {label}: {summary.line()}", file=sys.stderr)  # type: ignore[attr-defined]
+    print(f"  {label}: {summary.line()} ({wall:.2f} s)", file=sys.stderr)  # type: ignore[attr-defined]
     return label, rows, wall, cpu
+
+
+def best(results: list[Result]) -> Result:
+    """The fastest of several runs: other work on the machine only ever slows a run down."""
+    return min(results, key=lambda r: r[3])
+
+
+def run_once(folder: Path, rows: int, n: int) -> list[Result]:
+    with Store(folder / f"bench{n}.sqlite3") as store:
+        results = [
+            timed("mailchimp zip, empty store", rows, lambda: import_file(store, folder / "audience.zip")),
+            timed("mailchimp zip, re-import", rows, lambda: import_file(store, folder / "audience.zip")),
+        ]
+    with Store(folder / f"plain{n}.sqlite3") as store:
+        results.append(timed("plain csv, empty store", rows, lambda: import_file(store, folder / "plain.csv")))
+    return results
 
 
 def main(argv: list[str] | None = None) -> list[Result]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="Runs of each import; the best is shown.")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_zip(folder / "audience.zip", args.rows)
         write_plain(folder / "plain.csv", args.rows)
-        with Store(folder / "bench.sqlite3") as store:
-            results = [
-                timed("mailchimp zip, empty store", args.rows, lambda: import_file(store, folder / "audience.zip")),
-                timed("mailchimp zip, re-import", args.rows, lambda: import_file(store, folder / "audience.zip")),
-            ]
-        with Store(folder / "plain.sqlite3") as store:
-            results.append(timed("plain csv, empty store", args.rows, lambda: import_file(store, folder / "plain.csv")))
+        runs = [run_once(folder, args.rows, n) for n in range(args.repeat)]
+    results = [best([run[i] for run in runs]) for i in range(len(runs[0]))]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"best of {args.repeat} runs, {args.rows:,} rows each; peak memory of the process {peak:.0f} MB")
     print(f"{'import':<28} {'rows':>9} {'wall s':>7} {'cpu s':>7} {'rows/s wall':>12} {'rows/s cpu':>11}")
     for label, rows, wall, cpu in results:
         print(f"{label:<28} {rows:>9,} {wall:>7.2f} {cpu:>7.2f} {rows / wall:>12,.0f} {rows / cpu:>11,.0f}")

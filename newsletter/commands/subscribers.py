@@ -98,8 +98,10 @@ def _report(summary: ImportSummary) -> None:
 
 @subscribers.command("export")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True)
-@click.option("--segment", metavar="NAME", help="Only this segment's subscribed members (default: everyone, any status).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (default: standard output).")
+@click.option("--segment", metavar="NAME",
+              help="Only this segment's subscribed members (default: everyone, any status).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE (default: standard output).")
 @pass_ctx
 def export_(ctx: Context, fmt: str, segment: str | None, output: Path | None) -> None:
     """Export subscribers; csv and jsonl import back without loss."""
@@ -180,7 +182,7 @@ def show(ctx: Context, email: str) -> None:
     with Store.open(ctx.ws) as store:
         sub = store.require(email)
         member_of = [seg.name for seg in store.segments if seg.matches(sub)]
-        events = store.events(sub.id)
+        events = store.events(sub.stored_id)
     for line in describe(sub, member_of, events):
         click.echo(line)
 

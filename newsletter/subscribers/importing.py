@@ -1,8 +1,8 @@
 """The import engine, shared by every format: rows in, merged into the store in batches.
 
-Each format (importers/*) turns its file into a stream of ``Row`` (a normalised Subscriber
-and where it came from) or ``RowError`` (where, and why not). Here the stream is cut into
-batches; each batch is merged with what the store already holds and written in one go.
+Each format (importers/*) turns its file into a stream of normalised Subscribers (good rows)
+and ``RowError`` (where, and why not). Here the stream is cut into batches; each batch is
+merged with what the store already holds and written in one go.
 
 Merge rules (docs/subscribers.md):
 - a value given in the file replaces the stored one; an empty cell changes nothing;
@@ -19,7 +19,7 @@ import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from .models import (STATUS_RANK, SUPPRESSED, InvalidValue, Subscriber, clean_name, display_name,
                      normalise_consent, normalise_country, normalise_email, normalise_language,
@@ -31,15 +31,6 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 MAX_REPORTED = 1000
 WITHDRAWAL = ("withdrawn_at", "withdrawn_reason")
-Progress = Callable[[int], None]
-
-
-@dataclass
-class Row:
-    """One good incoming row."""
-
-    where: str
-    subscriber: Subscriber
 
 
 @dataclass
@@ -70,9 +61,8 @@ class ImportSummary:
     duplicates: int = 0
     rejected: int = 0
     suppressed: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_REPORTED
     written: bool = True
-    notes: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -92,23 +82,22 @@ class _StrictAbort(Exception):
     """Raised inside the import transaction so that --strict writes nothing."""
 
 
-def run_import(store: Store, rows: Iterable[Row | RowError], options: ImportOptions) -> ImportSummary:
-    """Merge ``rows`` into ``store``. With ``options.strict`` nothing is written if any row
-    is bad (every bad row is still reported)."""
+def run_import(store: Store, rows: Iterable[Subscriber | RowError], options: ImportOptions) -> ImportSummary:
+    """Merge ``rows`` into ``store``, one transaction per batch. With ``options.strict`` the
+    whole import is one transaction, rolled back if any row is bad; the summary then says
+    what the import would have done."""
     summary = ImportSummary()
     store.start_import()
     try:
         with store.transaction() if options.strict else nullcontext():
             for batch in _batches(rows, BATCH):
                 good = _sort_out(batch, summary)
-                if not (options.strict and summary.rejected):
-                    with store.transaction():
-                        _apply(store, good, options, summary)
+                with store.transaction():
+                    _apply(store, good, options, summary)
             if options.strict and summary.rejected:
                 raise _StrictAbort
     except _StrictAbort:
         summary.written = False
-        summary.imported = summary.updated = summary.unchanged = summary.duplicates = summary.suppressed = 0
     return summary
 
 
@@ -118,7 +107,7 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _sort_out(batch: list[Row | RowError], summary: ImportSummary) -> list[Row]:
+def _sort_out(batch: list[Subscriber | RowError], summary: ImportSummary) -> list[Subscriber]:
     good = []
     for item in batch:
         if isinstance(item, RowError):
@@ -128,15 +117,14 @@ def _sort_out(batch: list[Row | RowError], summary: ImportSummary) -> list[Row]:
     return good
 
 
-def _apply(store: Store, rows: list[Row], options: ImportOptions, summary: ImportSummary) -> None:
+def _apply(store: Store, rows: list[Subscriber], options: ImportOptions, summary: ImportSummary) -> None:
     groups: dict[str, list[Subscriber]] = {}
-    for row in rows:
-        sub = row.subscriber
+    for sub in rows:
         if options.tags:
             sub.tags = sorted(set(sub.tags) | set(options.tags))
         groups.setdefault(sub.key, []).append(sub)
-    seen = store.mark_seen(list(groups))
     known = store.lookup(groups)
+    seen = store.seen_in_import(known)
     inserts, updates = [], []
     for key, group in groups.items():
         before = known.get(key)
@@ -176,10 +164,11 @@ def _merge_group(before: Subscriber | None, group: list[Subscriber], seen: bool,
 def merge(current: Subscriber, incoming: Subscriber) -> Subscriber:
     """``current`` updated with what ``incoming`` says, by the rules in the module docstring."""
     out = current.copy()
-    for name in ("name", "first_name", "last_name", "language", "country"):
+    for name in ("first_name", "last_name", "language", "country"):
         value = getattr(incoming, name)
         if value:
             setattr(out, name, value)
+    out.name = _merged_name(current, incoming, out)
     out.tags = sorted(set(current.tags) | set(incoming.tags))
     out.attributes = {**current.attributes, **incoming.attributes}
     if STATUS_RANK[incoming.status] > STATUS_RANK[current.status]:
@@ -192,23 +181,31 @@ def merge(current: Subscriber, incoming: Subscriber) -> Subscriber:
     return out
 
 
+def _merged_name(current: Subscriber, incoming: Subscriber, merged: Subscriber) -> str:
+    """A name given in the file wins. Otherwise a name that was only first + last follows
+    them, and a name someone wrote differently is kept."""
+    if incoming.name:
+        return incoming.name
+    if not current.name or current.name == display_name(current.first_name, current.last_name):
+        return display_name(merged.first_name, merged.last_name)
+    return current.name
+
+
 def build(values: dict[str, Any], options: ImportOptions, default_consent: dict[str, Any]) -> Subscriber:
     """A normalised Subscriber from one row's values (keys as in Subscriber; ``tags`` a list,
     ``attributes`` and ``consent`` dicts). Raises InvalidValue naming the field."""
-    email = normalise_email(values.get("email") or "")
-    first = clean_name(values.get("first_name"), "first_name")
-    last = clean_name(values.get("last_name"), "last_name")
-    name = clean_name(values.get("name"), "name") or display_name(first, last)
-    status = normalise_status(values.get("status")) or options.status or "subscribed"
-    consent = normalise_consent(values.get("consent") or {}) or dict(default_consent)
-    created = parse_time(values.get("created_at"), "created_at") or consent.get("time") or ""
+    get = values.get
+    email = normalise_email(get("email") or "")  # first: the reason a row is refused most often
+    name = clean_name(get("name"), "name")  # empty: the store writes first + last
+    first, last = clean_name(get("first_name"), "first_name"), clean_name(get("last_name"), "last_name")
+    consent = normalise_consent(get("consent") or {}) or dict(default_consent)
+    created = parse_time(get("created_at"), "created_at") or consent.get("time") or consent.get("confirmed_at")
     return Subscriber(
-        id=None, email=email, name=name, first_name=first, last_name=last,
-        language=normalise_language(values.get("language")),
-        country=normalise_country(values.get("country")),
-        tags=normalise_tags(values.get("tags") or []),
-        attributes=values.get("attributes") or {},
-        status=status, consent=consent, created_at=created,
+        None, email, name, first, last,
+        normalise_language(get("language")), normalise_country(get("country")),
+        normalise_tags(get("tags") or []), get("attributes") or {},
+        normalise_status(get("status")) or options.status or "subscribed",
+        consent, created or "",
     )
 
 
@@ -229,15 +226,12 @@ def check_attribute_name(key: Any) -> str:
 
 
 def check_value(key: str, value: Any) -> Any:
-    # SQLite's JSON functions stop at a NUL character, so segment rules could not see past it.
-    if "\x00" in (value if isinstance(value, str) else json.dumps(value)):
+    # SQLite's JSON functions stop at a NUL character and refuse NaN, so segment rules could
+    # not read such a value.
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise InvalidValue(f"attributes.{key}", "holds NaN or Infinity, which JSON cannot store") from None
+    if "\x00" in text:
         raise InvalidValue(f"attributes.{key}", "holds a NUL character")
     return value
-
-
-def row_or_error(path: str, line: int, make: Callable[[], Subscriber]) -> Row | RowError:
-    """Run ``make``; a bad value becomes a RowError at path:line."""
-    try:
-        return Row(f"{path}:{line}", make())
-    except InvalidValue as exc:
-        return RowError(path, line, str(exc))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import email_validator
@@ -61,6 +62,13 @@ class Subscriber:
     bounces: int = 0
 
     @property
+    def stored_id(self) -> int:
+        """The id of a subscriber read from the store (one not stored yet has none)."""
+        if self.id is None:
+            raise ValueError(f"{self.email} is not stored yet")
+        return self.id
+
+    @property
     def key(self) -> str:
         return email_key(self.email)
 
@@ -81,7 +89,10 @@ class Subscriber:
         }
 
     def copy(self, **changes: Any) -> "Subscriber":
-        base = replace(self, tags=list(self.tags), attributes=dict(self.attributes), consent=dict(self.consent))
+        """A copy whose lists and dicts can be changed without touching this one."""
+        base = Subscriber(self.id, self.email, self.name, self.first_name, self.last_name, self.language,
+                          self.country, list(self.tags), dict(self.attributes), self.status,
+                          dict(self.consent), self.created_at, self.updated_at, self.bounces)
         return replace(base, **changes) if changes else base
 
 
@@ -99,6 +110,8 @@ _FAST_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+[A-Za-z](?
 def normalise_email(value: str) -> str:
     """The address as stored: local part as written, domain in lower-case ASCII (IDNA)."""
     text = value.strip()
+    if not text:
+        raise InvalidValue("email", "is empty; every row needs an e-mail address")
     fast = _fast_email(text)
     if fast is not None:
         return fast
@@ -117,11 +130,17 @@ def _fast_email(text: str) -> str | None:
     if len(domain) > 253 or "--" in domain:
         return None  # punycode labels and unusual lengths: let email-validator decide
     # Read at call time: email-validator documents this list as changeable by its users.
-    special = email_validator.SPECIAL_USE_DOMAIN_NAMES
-    labels = domain.split(".")
-    if any(".".join(labels[i:]) in special for i in range(len(labels))):
+    if _special_use(tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)).search(domain):
         return None
     return f"{match.group(1)}@{domain}"
+
+
+@lru_cache(maxsize=4)
+def _special_use(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches a domain that is one of ``names`` or ends in one of them."""
+    if not names:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?:^|\.)(?:" + "|".join(re.escape(n) for n in names) + r")$")
 
 
 def email_key(email: str) -> str:
@@ -138,6 +157,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # name when it folds the header, so '=?utf-8?q?=0ABcc:_x?=' would write a new header
 # (CVE-2024-6923). No real name looks like this, so such a row is refused.
 _ENCODED_WORD = re.compile(r"=\?.*\?=", re.S)
+_SUSPECT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]|=\?")
 
 
 def clean_name(value: str | None, field_name: str = "name") -> str:
@@ -145,7 +165,10 @@ def clean_name(value: str | None, field_name: str = "name") -> str:
     control character or an encoded-word is refused."""
     if value is None:
         return ""
-    text = _BREAKS.sub(" ", str(value)).strip()
+    text = str(value)
+    if _SUSPECT.search(text) is None and len(text) <= MAX_NAME:
+        return text.strip()  # the common case, checked with one search
+    text = _BREAKS.sub(" ", text).strip()
     bad = _CONTROL.search(text)
     if bad:
         raise InvalidValue(field_name, f"contains the control character U+{ord(bad.group()):04X}; "
@@ -162,6 +185,8 @@ _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
+# Codes and tag lists repeat from row to row, so their checks are cached (bounded).
+@lru_cache(maxsize=1024)
 def normalise_language(value: str | None) -> str | None:
     if value is None or not str(value).strip():
         return None
@@ -172,6 +197,7 @@ def normalise_language(value: str | None) -> str | None:
     return text
 
 
+@lru_cache(maxsize=1024)
 def normalise_country(value: str | None) -> str | None:
     if value is None or not str(value).strip():
         return None
@@ -182,6 +208,8 @@ def normalise_country(value: str | None) -> str | None:
 
 
 def normalise_status(value: str | None, field_name: str = "status") -> str | None:
+    if value in STATUSES:
+        return value
     if value is None or not str(value).strip():
         return None
     text = str(value).strip().lower()
@@ -208,6 +236,14 @@ def normalise_tags(values: Any) -> list[str]:
     """Stripped, without empties or repeats, sorted."""
     if not isinstance(values, (list, tuple, set)):
         raise InvalidValue("tags", f"expected a list of tags, got {values!r}")
+    try:
+        return list(_normalised_tags(tuple(values)))
+    except TypeError:  # an unhashable item: the uncached check names it
+        return list(_normalised_tags.__wrapped__(tuple(values)))
+
+
+@lru_cache(maxsize=4096)
+def _normalised_tags(values: tuple[Any, ...]) -> tuple[str, ...]:
     out = set()
     for raw in values:
         if not isinstance(raw, str):
@@ -220,7 +256,7 @@ def normalise_tags(values: Any) -> list[str]:
                 raise InvalidValue("tags", f"tag {tag[:20]!r}... is longer than {MAX_TAG} characters")
             raise InvalidValue("tags", f"tag {tag!r} may not hold a comma, semicolon or control character")
         out.add(tag)
-    return sorted(out)
+    return tuple(sorted(out))
 
 
 # --- times ------------------------------------------------------------------------------------
@@ -259,17 +295,15 @@ def normalise_consent(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key in CONSENT_TIMES:
-            when = parse_time(value, f"consent.{key}")
-            if when:
-                out[key] = when
-        elif key in CONSENT_KEYS:
-            text = value.strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
-            if text:
-                out[key] = text
-        else:
+            value = parse_time(value, f"consent.{key}")
+        elif key not in CONSENT_KEYS:
             raise InvalidValue("consent", f"unknown consent key {key!r}; expected: {', '.join(CONSENT_KEYS)}")
+        elif value is not None:
+            value = value.strip() if isinstance(value, str) else str(value).strip()
+        if value:
+            out[key] = value
     return out
 
 
 def display_name(first: str, last: str) -> str:
-    return " ".join(part for part in (first, last) if part)
+    return f"{first} {last}" if first and last else first or last

@@ -29,7 +29,6 @@ MIGRATIONS = [
         created_at   TEXT NOT NULL,
         updated_at   TEXT NOT NULL
     );
-    CREATE INDEX subscribers_status ON subscribers (status, id);
 
     -- What happened to whom, for the consent record: explicit changes only (add, unsubscribe,
     -- resubscribe, bounce), never one row per imported line.

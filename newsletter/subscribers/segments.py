@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Union
+from typing import Annotated, Any, Callable, Iterator, Union
 
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter,
                       ValidationError, ValidationInfo, field_validator, model_validator)
@@ -200,8 +200,9 @@ def operators_for(field: str) -> tuple[str, ...]:
 
 def _normalise_value(field: str, op: str, value: Any) -> Any:
     """Rule values are compared with stored values, so they get the same normalisation."""
-    norm = {"language": normalise_language, "country": normalise_country,
-            "status": normalise_status}.get(field)
+    normalisers: dict[str, Callable[[str], str | None]] = {
+        "language": normalise_language, "country": normalise_country, "status": normalise_status}
+    norm = normalisers.get(field)
     if norm is None or op not in ("equals", "in"):
         if op in ("before", "after"):
             _threshold(op, value)  # raises on a bad date
@@ -421,7 +422,7 @@ def read_segments(path: Path) -> Segments:
     try:
         parsed = SegmentsFile.model_validate(data)
     except ValidationError as exc:
-        errors += [_without_tag(e) for e in errors_from_pydantic(exc, smap, SegmentsFile, data)]
+        errors += errors_from_pydantic(exc, smap, SegmentsFile, data)
     if errors:
         raise ValidationFailed(errors)
     return Segments([Segment(name, spec.rule, spec.description or "")
@@ -441,17 +442,6 @@ def _builtin_all_errors(segments: dict[str, Any], smap: SourceMap) -> list[Sourc
         return []
     return [smap.error(("segments", ALL, "rule"), "'all' is built in and always means everyone "
                        "subscribed; give it the rule {all: []} or choose another name")]
-
-
-_TAGS = tuple(f".{tag}" for tag in ("All", "AnyOf", "Not", "Leaf"))
-
-
-def _without_tag(error: SourceError) -> SourceError:
-    """A whole-rule mistake is located at the rule; its field path should not end in the
-    union tag pydantic adds ('...rule.Leaf' -> '...rule')."""
-    if error.field.endswith(_TAGS):
-        error.field = error.field.rsplit(".", 1)[0]
-    return error
 
 
 __all__ = ["ALL", "All", "AnyOf", "Not", "Leaf", "Segment", "Segments", "EVERYONE", "load_segments",

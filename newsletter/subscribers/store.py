@@ -7,20 +7,20 @@ and an import can run side by side on the same database.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sqlite3
 from contextlib import contextmanager
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
-
-import datetime as dt
 
 from ..config import Workspace
 from ..db import connect, migrate
 from ..errors import SubscriberError
-from .models import (STATUS_RANK, SUPPRESSED, InvalidValue, Subscriber, email_key, iso,
-                     normalise_consent, normalise_email, utc_now)
+from .models import (InvalidValue, Subscriber, display_name, email_key, iso, normalise_consent,
+                     normalise_email, utc_now)
 from .schema import MIGRATIONS
 from .segments import Segment, Segments, load_segments
 
@@ -48,6 +48,7 @@ class Store:
         self._ws = workspace
         self._clock = clock
         self._depth = 0
+        self._import_floor = 0
         try:
             self._conn = connect(path)
             migrate(self._conn, COMPONENT, MIGRATIONS)
@@ -159,10 +160,11 @@ class Store:
             raise SubscriberError(f"{existing.email} is already in the list (status {existing.status}); "
                                   "use 'subscribers resubscribe' to subscribe them again")
         now = self.now()
-        new = subscriber.copy(created_at=subscriber.created_at or now, updated_at=now)
+        new = subscriber.copy(created_at=subscriber.created_at or now, updated_at=now,
+                              name=subscriber.name or display_name(subscriber.first_name, subscriber.last_name))
         with self.transaction():
             new.id = self._conn.execute(_INSERT, _params(new, new.created_at, now)).lastrowid
-            self._event(new.id, "add", {"status": new.status, "consent": new.consent})
+            self._event(new.stored_id, "add", {"status": new.status, "consent": new.consent})
         return new
 
     def unsubscribe(self, email_or_id: str | int, reason: str = "", *, source: str = "") -> Subscriber:
@@ -177,10 +179,10 @@ class Store:
                 consent.setdefault("withdrawn_reason", reason)
             changed = current.copy(status="unsubscribed", consent=consent)
             self.update_many([changed])
-            self._event(current.id, "unsubscribe", {"reason": reason, "source": source,
+            self._event(current.stored_id, "unsubscribe", {"reason": reason, "source": source,
                                                     "previous_status": current.status})
         log.info("unsubscribed %s (%s)", current.id, reason)
-        return self.require(current.id)
+        return self.require(current.stored_id)
 
     def resubscribe(self, email: str, consent: dict[str, Any], *, unblock: bool = False) -> Subscriber:
         """Subscribe someone again: only with a new consent record, which replaces the old one
@@ -196,9 +198,9 @@ class Store:
             changed = current.copy(status="subscribed", consent=new_consent)
             self.update_many([changed])
             self._conn.execute("UPDATE subscribers SET bounces = 0 WHERE id = ?", (current.id,))
-            self._event(current.id, "resubscribe", {"previous_status": current.status,
+            self._event(current.stored_id, "resubscribe", {"previous_status": current.status,
                                                     "previous_consent": current.consent})
-        return self.require(current.id)
+        return self.require(current.stored_id)
 
     def record_bounce(self, subscriber_id: int, limit: int) -> bool:
         """Count a hard bounce; at ``limit`` bounces a subscribed person becomes 'cleaned'.
@@ -237,17 +239,25 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._conn.execute("BEGIN IMMEDIATE")
-        self._depth = 1
         try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
             self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise self._translated(exc) from None
         finally:
             self._depth = 0
+
+    def _translated(self, exc: sqlite3.OperationalError) -> SubscriberError:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return DatabaseBusy(f"the subscriber database {self.path} is in use by another process "
+                                "(an import or a send?); try again when it has finished")
+        return SubscriberError(f"the subscriber database {self.path} failed: {exc}")
 
     def lookup(self, keys: Iterable[str]) -> dict[str, Subscriber]:
         """Known subscribers by email key (lower-case address)."""
@@ -274,18 +284,23 @@ class Store:
             self._conn.executemany(_UPDATE, [(*_params(s, s.created_at, now), s.id) for s in subscribers])
 
     def start_import(self) -> None:
-        """Begin remembering which addresses the current import has seen (for duplicates)."""
-        self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen (email_key TEXT PRIMARY KEY)")
+        """Begin an import: from now on, ``seen_in_import`` tells which addresses it met before."""
+        self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen (email_key TEXT PRIMARY KEY) WITHOUT ROWID")
         self._conn.execute("DELETE FROM temp.import_seen")
+        self._import_floor = self._conn.execute("SELECT coalesce(max(id), 0) FROM subscribers").fetchone()[0]
 
-    def mark_seen(self, keys: list[str]) -> set[str]:
-        """Remember ``keys``; returns those the current import had already seen."""
-        seen: set[str] = set()
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
-            chunk = keys[start:start + _LOOKUP_CHUNK]
+    def seen_in_import(self, known: dict[str, Subscriber]) -> set[str]:
+        """Which of these stored subscribers the current import has already met, and remember
+        the rest. Those it added have ids above the highest id at its start (ids are never
+        reused); those that were there before are remembered in a temporary table, so memory
+        does not grow with the file. (A row another process adds meanwhile counts as met.)"""
+        seen = {key for key, sub in known.items() if sub.stored_id > self._import_floor}
+        older = [key for key in known if key not in seen]
+        for start in range(0, len(older), _LOOKUP_CHUNK):
+            chunk = older[start:start + _LOOKUP_CHUNK]
             sql = f"SELECT email_key FROM temp.import_seen WHERE email_key IN ({', '.join('?' * len(chunk))})"
             seen.update(row[0] for row in self._conn.execute(sql, chunk))
-        self._conn.executemany("INSERT OR IGNORE INTO temp.import_seen VALUES (?)", [(k,) for k in keys])
+        self._conn.executemany("INSERT OR IGNORE INTO temp.import_seen VALUES (?)", [(k,) for k in older])
         return seen
 
 
@@ -296,12 +311,25 @@ def _lookup_key(email: str) -> str:
         return email_key(email.strip())
 
 
-# One encoder for all rows: json.dumps with options builds a new encoder on every call.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+def _make_json_encoder() -> Callable[[Any], str]:
+    """Compact JSON text. json.dumps builds a new C encoder on every call, which is a third
+    of the cost of writing an imported row; this builds it once (same output)."""
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"cannot store {type(value).__name__} as JSON: {value!r}")
+
+    if c_make_encoder is None:  # a Python without the _json accelerator
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=refuse).encode
+    encoder = c_make_encoder(None, refuse, encode_basestring, None, ":", ",", False, False, True)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_json = _make_json_encoder()
 
 
 def _params(s: Subscriber, created_at: str, updated_at: str) -> tuple[Any, ...]:
-    return (s.email, email_key(s.email), s.name, s.first_name, s.last_name, s.language, s.country,
+    # Without a name of its own, the name is first + last (what a 'To:' header shows).
+    name = s.name or display_name(s.first_name, s.last_name)
+    return (s.email, email_key(s.email), name, s.first_name, s.last_name, s.language, s.country,
             _json(s.tags), _json(s.attributes), s.status, _json(s.consent), s.consent.get("confirmed_at"),
             created_at, updated_at)
 
@@ -316,4 +344,10 @@ def _from_row(row: sqlite3.Row) -> Subscriber:
     )
 
 
-__all__ = ["Store", "Subscriber", "STATUS_RANK", "SUPPRESSED"]
+class DatabaseBusy(SubscriberError):
+    """Another process held the database for longer than the busy timeout."""
+
+    exit_code = 3
+
+
+__all__ = ["Store", "Subscriber", "DatabaseBusy"]

@@ -9,10 +9,11 @@ import io
 import logging
 import zipfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import IO, Callable, Iterator
 
 from ...errors import SourceError
-from ..importing import ImportOptions, ImportSummary, Row, RowError, run_import
+from ..importing import ImportOptions, ImportSummary, RowError, run_import
+from ..models import Subscriber
 from ..store import Store
 from . import listmonk, mailchimp
 from .base import CsvFormat
@@ -51,7 +52,7 @@ def input_size(path: Path | str) -> int:
 
 
 def read_rows(path: Path, *, fmt: str, options: ImportOptions, column_map: dict[str, str],
-              encoding: str, progress: Progress | None) -> Iterator[Row | RowError]:
+              encoding: str, progress: Progress | None) -> Iterator[Subscriber | RowError]:
     """Every row of the file, checked. Raises SourceError for a problem with the whole file
     (unknown format, bad header) before any row is produced."""
     if fmt not in FORMATS:
@@ -71,13 +72,13 @@ def read_rows(path: Path, *, fmt: str, options: ImportOptions, column_map: dict[
     return _closing(reader.rows(), raw)
 
 
-def _closing(rows: Iterator[Row | RowError], handle: io.IOBase) -> Iterator[Row | RowError]:
+def _closing(rows: Iterator[Subscriber | RowError], handle: io.IOBase) -> Iterator[Subscriber | RowError]:
     with handle:
         yield from rows
 
 
 def _zip_rows(path: Path, options: ImportOptions, column_map: dict[str, str], encoding: str,
-              progress: Progress | None) -> Iterator[Row | RowError]:
+              progress: Progress | None) -> Iterator[Subscriber | RowError]:
     archive = zipfile.ZipFile(path)
     try:
         members = mailchimp.zip_members(path, archive)
@@ -91,7 +92,8 @@ def _zip_rows(path: Path, options: ImportOptions, column_map: dict[str, str], en
 
 
 def _zip_stream(archive: zipfile.ZipFile, path: Path, members: list[mailchimp.Member], options: ImportOptions,
-                column_map: dict[str, str], encoding: str, progress: Progress | None) -> Iterator[Row | RowError]:
+                column_map: dict[str, str], encoding: str,
+                progress: Progress | None) -> Iterator[Subscriber | RowError]:
     with archive:
         for member in members:
             with archive.open(member.name) as raw:
@@ -99,9 +101,9 @@ def _zip_stream(archive: zipfile.ZipFile, path: Path, members: list[mailchimp.Me
                                              encoding, progress).rows()
 
 
-def _mailchimp_member(path: Path, name: str, raw: io.IOBase, options: ImportOptions,
+def _mailchimp_member(path: Path, name: str, raw: IO[bytes], options: ImportOptions,
                       column_map: dict[str, str], encoding: str, progress: Progress | None) -> MailchimpCsv:
-    text = text_stream(raw, encoding, progress)  # type: ignore[arg-type]
+    text = text_stream(raw, encoding, progress)
     inp = _mapped(open_csv(text, f"{path}/{name}"), column_map)
     return MailchimpCsv(inp, options, file_name=name)
 

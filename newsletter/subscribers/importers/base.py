@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from typing import Any, Iterator
 
 from ...errors import SourceError
-from ..importing import ImportOptions, Row, RowError, build, check_attribute_name, check_attributes, check_value
-from ..models import InvalidValue, split_tags
+from ..importing import ImportOptions, RowError, build, check_attribute_name, check_attributes, check_value
+from ..models import InvalidValue, Subscriber, split_tags
 from .csvread import CsvInput, check_header, undecodable
 
 # Where a column's cells go:
@@ -62,11 +63,11 @@ class CsvFormat:
     def header_error(self, message: str) -> SourceError:
         return SourceError(self.label, self.input.header_line, None, message)
 
-    def rows(self) -> Iterator[Row | RowError]:
+    def rows(self) -> Iterator[Subscriber | RowError]:
         for line, cells in self.input.records():
             yield self.row(line, cells)
 
-    def row(self, line: int, cells: list[str]) -> Row | RowError:
+    def row(self, line: int, cells: list[str]) -> Subscriber | RowError:
         if len(cells) != self._width:
             if len(cells) > self._width:
                 return RowError(self.label, line, f"has {len(cells)} cells but the header names {self._width} "
@@ -77,7 +78,7 @@ class CsvFormat:
             return RowError(self.label, line, reason)
         try:
             values = self.finish(self.values(cells))
-            return Row(f"{self.label}:{line}", build(values, self.options, self.default_consent))
+            return build(values, self.options, self.default_consent)
         except InvalidValue as exc:
             return RowError(self.label, line, str(exc))
 
@@ -100,7 +101,7 @@ def _put(values: dict[str, Any], kind: str, key: str, column: str, cell: str) ->
     if kind == TAGS:
         values["tags"] = split_tags(cell)
     elif kind == QUOTED_TAGS:
-        values["tags"] = next(csv.reader([cell], skipinitialspace=True))
+        values["tags"] = quoted_tags(cell)
     elif kind == ATTR_JSON:
         values["attributes"][key] = check_value(key, parse_json(cell, column))
     else:
@@ -108,6 +109,17 @@ def _put(values: dict[str, Any], kind: str, key: str, column: str, cell: str) ->
         if not isinstance(found, dict):
             raise InvalidValue(column, f"expected a JSON object like {{\"city\": \"Lyon\"}}, got {cell[:40]!r}")
         values["attributes"].update(check_attributes(found))
+
+
+_SIMPLE_QUOTED = re.compile(r'"[^"]*"(?:,"[^"]*")*')
+
+
+def quoted_tags(cell: str) -> list[str]:
+    """Mailchimp's '"Tag one","Tag two"'. The exact form Mailchimp writes is split directly;
+    anything else (spaces, doubled quotes) goes through the csv module."""
+    if _SIMPLE_QUOTED.fullmatch(cell):
+        return cell[1:-1].split('","')
+    return next(csv.reader([cell], skipinitialspace=True))
 
 
 def parse_json(cell: str, column: str) -> Any:

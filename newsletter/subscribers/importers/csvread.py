@@ -11,7 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 from itertools import chain
-from typing import BinaryIO, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
 from ...errors import SourceError
 
@@ -27,7 +27,7 @@ csv.field_size_limit(MAX_FIELD)
 class CountingReader(io.RawIOBase):
     """Wraps a binary file and reports every chunk read (for the progress bar)."""
 
-    def __init__(self, raw: BinaryIO, progress: Progress | None):
+    def __init__(self, raw: IO[bytes], progress: Progress | None):
         super().__init__()
         self._raw = raw
         self._progress = progress
@@ -44,7 +44,7 @@ class CountingReader(io.RawIOBase):
         return n
 
 
-def text_stream(raw: BinaryIO, encoding: str, progress: Progress | None = None) -> io.TextIOWrapper:
+def text_stream(raw: IO[bytes], encoding: str, progress: Progress | None = None) -> io.TextIOWrapper:
     buffered = io.BufferedReader(CountingReader(raw, progress), buffer_size=1 << 16)
     if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # a byte-order mark is not part of the first column's name
@@ -58,7 +58,7 @@ class CsvInput:
     label: str
     header: list[str]
     header_line: int
-    _reader: "csv._reader"
+    _reader: Any  # csv.reader's type is not public
     _offset: int  # blank lines before the header, which the csv reader did not count
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
@@ -71,7 +71,8 @@ class CsvInput:
                 if cells and any(cells):
                     yield line, cells
         except csv.Error as exc:
-            raise SourceError(self.label, self._offset + reader.line_num, None, f"cannot read the CSV here: {exc}") from None
+            line = self._offset + reader.line_num
+            raise SourceError(self.label, line, None, f"cannot read the CSV here: {exc}") from None
 
 
 def open_csv(text: io.TextIOWrapper, label: str) -> CsvInput:
@@ -116,7 +117,7 @@ def check_header(label: str, line: int, header: list[str]) -> None:
 def undecodable(cells: list[str]) -> str | None:
     """A reason if a record holds bytes the encoding could not read, or a NUL character."""
     joined = "\x1f".join(cells)
-    match = BAD_BYTES.search(joined)
+    match = None if joined.isascii() else BAD_BYTES.search(joined)
     if match is not None:
         byte = ord(match.group()) - 0xDC00
         return (f"holds the byte 0x{byte:02X}, which is not valid in the chosen encoding; "

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..importing import ImportOptions, Row, RowError, build, check_attributes
-from ..models import InvalidValue
+from ..importing import ImportOptions, RowError, build, check_attributes
+from ..models import InvalidValue, Subscriber
 from .csvread import undecodable
 
 KEYS = ("email", "name", "first_name", "last_name", "language", "country", "tags", "status",
@@ -26,12 +26,12 @@ class Jsonl:
         self.default_consent = {"source": f"import of {Path(label).name}", "method": "importer-vouched",
                                 "time": options.now}
 
-    def rows(self) -> Iterator[Row | RowError]:
+    def rows(self) -> Iterator[Subscriber | RowError]:
         for number, line in enumerate(self.text, start=1):
             if line.strip():
                 yield self.row(number, line)
 
-    def row(self, number: int, line: str) -> Row | RowError:
+    def row(self, number: int, line: str) -> Subscriber | RowError:
         reason = undecodable([line])
         if reason:
             return RowError(self.label, number, reason)
@@ -40,7 +40,7 @@ class Jsonl:
         except json.JSONDecodeError as exc:
             return RowError(self.label, number, f"is not valid JSON ({exc.msg} at character {exc.pos + 1})")
         try:
-            return Row(f"{self.label}:{number}", build(self._values(data), self.options, self.default_consent))
+            return build(self._values(data), self.options, self.default_consent)
         except InvalidValue as exc:
             return RowError(self.label, number, str(exc))
 

@@ -36,12 +36,13 @@ class ListmonkCsv(CsvFormat):
     def make_plan(self, header: list[str]) -> Plan:
         names = [canonical(h) for h in header]
         missing = [r for r in REQUIRED if r not in names]
-        unknown = [h for h, n in zip(header, names) if n not in REQUIRED and n not in OPTIONAL]
+        unknown = [h for h, n in zip(header, names, strict=True) if n not in REQUIRED and n not in OPTIONAL]
         if missing or unknown:
             raise self.header_error(f"a listmonk CSV has the columns email, name, attributes; "
-                                    f"missing: {', '.join(missing) or 'none'}; unexpected: {', '.join(unknown) or 'none'}")
+                                    f"missing: {', '.join(missing) or 'none'}; "
+                                    f"unexpected: {', '.join(unknown) or 'none'}")
         plan: Plan = []
-        for column, key in zip(header, names):
+        for column, key in zip(header, names, strict=True):
             if key == "attributes":
                 plan.append((ATTRIBUTES, key, column))
             elif key in ("email", "name") or OPTIONAL.get(key):

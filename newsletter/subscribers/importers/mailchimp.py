@@ -38,7 +38,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
 # The ZIP's files, in the order they are read: withdrawals first, so that someone in both the
 # subscribed and the unsubscribed file lands unsubscribed and counts as one duplicate.
 MEMBER_FILES = (("unsubscribed_", "unsubscribed"), ("cleaned_", "cleaned"), ("subscribed_", "subscribed"))
-SIGNATURE = {"email address", "leid", "euid", "optin_time"}
 
 
 def looks_like(header: list[str]) -> bool:
@@ -64,7 +63,7 @@ class MailchimpCsv(CsvFormat):
 
     def __init__(self, *args: Any, file_name: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
-        if not any(key == "email" for _, key, _ in self.plan):
+        if not any(kind == FIELD and key == "email" for kind, key, _ in self.plan):
             raise self.header_error(f"no {EMAIL_COLUMN!r} column; the header has: {', '.join(self.input.header)} "
                                     "(translated column names can be mapped with --map-column)")
         self.status = status_from(file_name or self.label, self.input.header)
@@ -79,8 +78,7 @@ class MailchimpCsv(CsvFormat):
         consent = values["consent"]
         consent.setdefault("source", self.source)
         consent.setdefault("method", "mailchimp-opt-in")
-        values["created_at"] = consent.get("time") or consent.get("confirmed_at")
-        return values
+        return values  # created_at: the opt-in time (see importing.build)
 
 
 @dataclass
