@@ -42,7 +42,7 @@ import idna
 from . import tokens
 from .config import Settings
 from .content.merge import LINK_FIELDS, TOKEN_RE, MergeField, value_for
-from .errors import ConfigError, DeliveryError
+from .errors import ConfigError, DeliveryError, RenderError
 from .rendered import RenderedVariant
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,6 @@ MAX_LINE = 78            # RFC 5322 recommended header line length
 EW_BYTES = 42            # UTF-8 bytes per encoded word: 56 base64 chars; "Subject: =?utf-8?b?...?=" is 77
 QP_LINE = 76             # RFC 2045 quoted-printable line length, CRLF not counted
 PLAIN_WORD_MAX = 70      # longer unbroken words are encoded so that they can be folded
-HEADER_ORDER = ("Date", "From", "To", "Subject", "Message-ID", "Reply-To", "List-Id",
-                "List-Unsubscribe", "List-Unsubscribe-Post", "Precedence", "MIME-Version",
-                "Content-Type")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES = re.compile(r" {2,}")
@@ -389,7 +386,9 @@ class Composer:
     @staticmethod
     def _static_headers(site: _Site) -> tuple[bytes, bytes, bytes]:
         """The headers that are the same for every recipient, in three runs that go between
-        the recipient's own (the order follows HEADER_ORDER)."""
+        the recipient's own, so that the order is: Date, From, To, Subject, Message-ID,
+        Reply-To, List-Id, List-Unsubscribe, List-Unsubscribe-Post, Precedence, MIME-Version,
+        Content-Type."""
         sender = fold("From", address_words(site.from_name, site.from_address))
         listing = f"Reply-To: {site.reply_to}\r\n" if site.reply_to else ""
         listing += fold("List-Id", [*phrase_words(site.list_name), f"<{site.list_id}>"])
@@ -487,13 +486,13 @@ def _fields_by_index(variant: RenderedVariant) -> dict[int, MergeField]:
     for tok, merge_field in variant.fields.items():
         match = TOKEN_RE.fullmatch(tok)
         if match is None:
-            raise ConfigError(f"variant {variant.key}: {tok!r} is not a placeholder token")
+            raise RenderError(f"variant {variant.key}: {tok!r} is not a placeholder token")
         fields[int(match.group(1))] = merge_field
     used = {int(i) for part in (variant.subject, variant.text, variant.html)
             for i in TOKEN_RE.findall(part)}
     unknown = sorted(used - fields.keys())
     if unknown:
-        raise ConfigError(f"variant {variant.key}: placeholders {unknown} have no merge field")
+        raise RenderError(f"variant {variant.key}: placeholders {unknown} have no merge field")
     return fields
 
 
@@ -505,12 +504,12 @@ def fill(template: str, values: Mapping[int, str], escape: bool = False) -> str:
     return TOKEN_RE.sub(lambda m: conv(values[int(m.group(1))]), template)
 
 
-def reference_message(composer: Composer, recipient: RecipientLike, *, fold: bool = True) -> bytes:
+def reference_message(composer: Composer, recipient: RecipientLike, *, folded: bool = True) -> bytes:
     """What ``composer.compose(recipient)`` builds, built with ``EmailMessage`` instead: the
     same values (filled the same way) encoded and serialised by the standard library. Tests
     compare the two; the benchmark times them.
 
-    ``fold=False`` serialises without folding header lines. The tests use it because the
+    ``folded=False`` serialises without folding header lines. The tests use it because the
     standard library's folding (3.11) has bugs that would make the reference the wrong one:
     a long display name holding ``:`` loses its quotes (so ``Bcc: ...`` in a name turns into
     group syntax), and a space next to a non-ASCII space can disappear."""
@@ -533,4 +532,4 @@ def reference_message(composer: Composer, recipient: RecipientLike, *, fold: boo
                         cte="quoted-printable")
     # add_alternative leaves a MIME-Version header in the new part; it belongs only on top.
     del msg.get_payload()[1]["MIME-Version"]
-    return msg.as_bytes(policy=msg.policy if fold else msg.policy.clone(max_line_length=None))
+    return msg.as_bytes(policy=msg.policy if folded else msg.policy.clone(max_line_length=None))

@@ -15,13 +15,13 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
 from newsletter import tokens
 from newsletter.compose import Composer, ComposeError, Recipient, reference_message
 from newsletter.config import Settings, load_settings
 from newsletter.content.merge import MergeField, token
-from newsletter.errors import ConfigError
+from newsletter.errors import ConfigError, RenderError
 from newsletter.rendered import RenderedVariant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,7 +177,7 @@ def test_composed_message_matches_emailmessage(site_settings, r, subject, text, 
     composer = composer_for(site_settings, variant_with(subject, text, body_html))
     data = composer.compose(r)
     check_lines(data)
-    mine, ref = parse(data), parse(reference_message(composer, r, fold=False))
+    mine, ref = parse(data), parse(reference_message(composer, r, folded=False))
     values = expected_values(site_settings, r)
     intended = {"to": [(one_line(r.name), r.email)], "subject": [one_line(filled(subject, values))]}
     # The standard library writes a literal "=?...?=" in a name or subject unencoded, and its
@@ -252,7 +252,7 @@ def test_bad_settings_name_the_setting(site_settings):
 
 def test_unknown_placeholder_is_refused(site_settings):
     variant = variant_with("s", "t %%MF99%%", "h")
-    with pytest.raises(ConfigError, match="99"):
+    with pytest.raises(RenderError, match="99"):
         composer_for(site_settings, variant)
 
 

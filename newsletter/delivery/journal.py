@@ -197,6 +197,24 @@ class Journal:
                           "VALUES (?, ?, ?, ?, ?)", (edition, segment, adapter, now, now))
         return self.campaign(cur.lastrowid)
 
+    def campaign_for(self, edition: str, segment: str, adapter: str) -> Campaign:
+        """The campaign of this edition, segment and adapter, created if there is none yet.
+        Finished ones count too: sending an edition again must resume it, not start over.
+        Atomic, so two processes started together end up with the same campaign."""
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            found = self.find_campaign(edition, segment, adapter)
+            if found is None:
+                now = _now()
+                conn.execute("INSERT INTO campaigns (edition, segment, adapter, created, updated) "
+                             "VALUES (?, ?, ?, ?, ?)", (edition, segment, adapter, now, now))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return found or self.find_campaign(edition, segment, adapter)  # type: ignore[return-value]
+
     def find_campaign(self, edition: str, segment: str, adapter: str) -> Campaign | None:
         """The latest campaign of this edition, segment and adapter, finished or not."""
         row = self.conn().execute(

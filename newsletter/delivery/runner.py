@@ -13,6 +13,19 @@ with exponential backoff until ``retry_for_seconds`` after the first failure; a 
 permanent, and when it is about the address (see ``SendResult.hard_bounce``) it is reported to
 ``on_hard_bounce``. After ``max_consecutive_failures`` failures in a row the campaign pauses:
 running it again resumes it.
+
+Wiring (what ``newsletter send`` does)::
+
+    journal = Journal(ws.db_path)
+    campaign = journal.campaign_for(edition, segment, adapter_name)
+    composers = {v.key: Composer(v, ws.settings, ws.secrets.secret_key, clock=now,
+                                 campaign=str(campaign.id)) for v in variants}
+    with get_adapter(adapter_name, ws) as adapter:
+        runner = CampaignRunner(journal, adapter, composers,
+                                envelope_from=ws.settings.sender.from_address,
+                                options=RunOptions.from_settings(ws.settings.delivery),
+                                still_subscribed=..., on_hard_bounce=..., progress=...)
+        summary = runner.run(campaign.id, recipients)   # Recipient(..., variant=v.key)
 """
 from __future__ import annotations
 
@@ -116,7 +129,7 @@ class _Job:
 @dataclass(frozen=True)
 class _Outcome:
     job: _Job
-    kind: str           # sent, temporary, permanent, unknown, fatal, gone
+    kind: str           # sent, temporary, permanent, unknown, fatal, gone, returned
     reply: str
     hard_bounce: bool = False
 
@@ -253,7 +266,11 @@ class _Dispatch:
         self.in_a_row = 0
         self.done = 0
         self.started = runner.clock()
-        self.limiter = RateLimiter(self.opts.rate_per_second, self.opts.rate_per_hour, clock=runner.clock)
+        # Set when the run stops early; wakes workers waiting for a rate-limit slot (which
+        # can be an hour away) so that a pause or Ctrl-C does not wait for them.
+        self.stopping = threading.Event()
+        self.limiter = RateLimiter(self.opts.rate_per_second, self.opts.rate_per_hour,
+                                   clock=runner.clock, sleep=self.stopping.wait)
 
     # -- the coordinating thread ---------------------------------------------------------------
 
@@ -327,7 +344,7 @@ class _Dispatch:
             self.in_a_row += 1
         elif kind == "fatal":
             self._pause(outcome.reply)
-        if kind not in ("retrying", "fatal"):
+        if kind not in ("retrying", "fatal", "returned"):
             self.done += 1
         if self.in_a_row >= self.opts.max_consecutive_failures:
             self._pause(f"{self.in_a_row} failures in a row, the last: {outcome.reply}")
@@ -350,6 +367,7 @@ class _Dispatch:
         heapq.heappush(self.waiting, (at, next(self.order), job))
 
     def _pause(self, reason: str) -> None:
+        self.stopping.set()
         if not self.summary.paused:
             log.warning("campaign %s paused: %s", self.campaign, reason)
             self.summary.paused = (f"{reason}. Fix the cause, then run the same send again to "
@@ -367,6 +385,7 @@ class _Dispatch:
     def _stop(self, threads: list[threading.Thread]) -> None:
         """Take back jobs no worker has started (they stay pending), let the workers finish
         the message each has in hand, and count those outcomes."""
+        self.stopping.set()
         while True:
             try:
                 if self.work.get_nowait() is not None:
@@ -397,6 +416,8 @@ class _Dispatch:
         that pauses the campaign, and the recipient stays unknown."""
         try:
             self.limiter.acquire()
+            if self.stopping.is_set():
+                return _Outcome(job, "returned", "the run is stopping")   # never claimed: stays as it was
             if not self.r.journal.claim(self.campaign, job.sid, job.recipient.email, self.opts.resend_unknown):
                 return _Outcome(job, "gone", "already recorded by another run")
             return self._send(job)

@@ -23,7 +23,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from delivery_support import USER, PASSWORD, composer_for, make_recipients, sample_settings  # noqa: E402,F401
+from delivery_support import PASSWORD, USER  # noqa: E402
 
 
 @dataclass

@@ -113,3 +113,10 @@ def test_journal_lives_beside_other_components(tmp_path):
     Journal(path)   # migrating twice is harmless
     tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"campaigns", "campaign_recipients", "schema_version"} <= tables
+
+
+def test_campaign_for_creates_once_and_then_resumes(journal):
+    first = journal.campaign_for("2026-11", "all", "smtp")
+    journal.set_status(first.id, "finished")
+    assert journal.campaign_for("2026-11", "all", "smtp").id == first.id
+    assert journal.campaign_for("2026-11", "leaders", "smtp").id != first.id

@@ -11,7 +11,7 @@ from delivery_support import composer_for, make_recipients, sample_settings, sma
 from newsletter.compose import Recipient
 from newsletter.config import Delivery
 from newsletter.delivery.journal import (FAILED_PERMANENT, FAILED_TEMPORARY, FINISHED, PAUSED, PENDING,
-                                         SENDING, SENT, SKIPPED, CampaignLocked, Journal, LeaseOwner)
+                                         SENT, SKIPPED, CampaignLocked, Journal, LeaseOwner)
 from newsletter.delivery.base import AdapterError
 from newsletter.delivery.outbox import OutboxAdapter
 from newsletter.delivery.runner import CampaignRunner, RateLimiter, RunOptions
@@ -290,3 +290,19 @@ def test_options_from_settings_and_overrides():
     options = RunOptions.from_settings(delivery, rate_per_second=2, resend_unknown=True)
     assert (options.connections, options.rate_per_second, options.rate_per_hour, options.retry_for_seconds,
             options.max_consecutive_failures, options.resend_unknown) == (4, 2, 1000, 60, 7, True)
+
+
+def test_interrupt_does_not_wait_for_a_rate_limit_slot(journal, settings, tmp_path):
+    """Ctrl-C while a worker waits an hour for its per-hour slot: the run stops now, the
+    recipients not yet sent stay pending, and the lock is released."""
+    def progress(p):
+        if p.done == 2:
+            raise KeyboardInterrupt
+
+    campaign = journal.create_campaign("2026-11", "all", "outbox")
+    options = replace(FAST, connections=3, rate_per_hour=2)
+    with pytest.raises(KeyboardInterrupt):
+        runner_for(journal, OutboxAdapter(tmp_path), settings, options, progress=progress).run(
+            campaign.id, make_recipients(5))
+    assert sorted(statuses(journal, campaign.id).values()) == [PENDING] * 3 + [SENT] * 2
+    assert journal.campaign(campaign.id).lease_owner is None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port
-from delivery_support import PASSWORD, USER, composer_for, make_recipients, sample_settings
+from delivery_support import composer_for, make_recipients, sample_settings
 from newsletter.config import Workspace
 from newsletter.delivery import AdapterError, ConnectionLost, Status, get_adapter
 from newsletter.delivery.console import ConsoleAdapter
