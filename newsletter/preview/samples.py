@@ -15,8 +15,8 @@ from typing import Any, Iterable
 from ..config import Workspace
 from ..errors import NewsletterError
 from ..subscribers.importers import read_rows
-from ..subscribers.importing import ImportOptions, Row, RowError
-from ..subscribers.models import Subscriber
+from ..subscribers.importing import ImportOptions, RowError
+from ..subscribers.models import Subscriber, display_name
 from ..subscribers.segments import Segments
 from ..subscribers.store import Store
 
@@ -41,8 +41,9 @@ def read_sample_file(ws: Workspace) -> list[Subscriber]:
     people = []
     try:
         for row in read_rows(path, fmt="auto", options=ImportOptions(), column_map={}, encoding="utf-8", progress=None):
-            if isinstance(row, Row):
-                people.append(row.subscriber)
+            if isinstance(row, Subscriber):
+                # As an import stores a new person: no name given means first + last.
+                people.append(row if row.name else row.copy(name=display_name(row.first_name, row.last_name)))
             elif isinstance(row, RowError):
                 log.info("sample subscriber left out: %s", row)
     except NewsletterError as exc:
