@@ -1,0 +1,18 @@
+"""Rendering: an edition model -> (MJML -> HTML, text) per variant, through the theme.
+
+Public API::
+
+    variants(ws, loaded)                         -> [(language, audiences), ...]
+    render_variant(ws, loaded, language, audiences, *, asset_base_url=None) -> RenderedVariant
+    render_edition(ws, loaded, *, asset_base_url=None) -> [RenderedVariant, ...]
+    render_mjml(ws, loaded, language, audiences, *, asset_base_url=None) -> str  (debugging)
+    render_all(ws, loaded, *, asset_base_url=None) -> [Rendering(variant, mjml), ...]
+"""
+from .context import archive_url, default_asset_base_url
+from .pipeline import (Rendering, render, render_all, render_block_mjml, render_edition, render_mjml,
+                       render_variant, variant_key, variants)
+from .templates import TemplateError
+
+__all__ = ["Rendering", "TemplateError", "archive_url", "default_asset_base_url", "render",
+           "render_all", "render_block_mjml", "render_edition", "render_mjml", "render_variant",
+           "variant_key", "variants"]

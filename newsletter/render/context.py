@@ -1,0 +1,88 @@
+"""What the templates of one variant see: the edition in one language with the audience
+blocks shown, the organisation, the links of the footer, the theme's words.
+
+Base URLs come from the settings and the ``asset_base_url`` input, never from the machine:
+the same input gives the same context.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
+from urllib.parse import quote
+
+from ..config import Workspace
+from ..content.loader import LoadedEdition
+from ..content.model import text_for
+from ..errors import RenderError
+from .dates import format_date
+from .fields import FieldRegistry
+from .theme import strings
+from .views import ViewContext, block_views
+
+
+def default_asset_base_url(ws: Workspace, edition: str) -> str:
+    """Where an edition's images are published: beside it in the web archive."""
+    return f"{ws.settings.urls.archive.rstrip('/')}/{edition}/"
+
+
+def archive_url(ws: Workspace, edition: str, language: str) -> str:
+    """The "view in browser" address of an edition in one language."""
+    return f"{ws.settings.urls.archive.rstrip('/')}/{edition}/{language}.html"
+
+
+def is_rtl(ws: Workspace, language: str) -> bool:
+    rtl = ws.settings.languages.rtl
+    return language in rtl or language.split("-")[0] in rtl
+
+
+def variant_context(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[str, ...],
+                    asset_base_url: str, fields: FieldRegistry) -> dict[str, Any]:
+    """The template context; merge fields become tokens registered in ``fields``."""
+    settings, edition = ws.settings, loaded.edition
+    base = asset_base_url if asset_base_url.endswith("/") else asset_base_url + "/"
+    words = strings(ws, language)
+    # Link fields first, so that the footer's links have the same tokens in every edition.
+    unsubscribe = fields.link("unsubscribe_url", settings.urls.unsubscribe)
+    preferences = fields.link("preferences_url", settings.urls.preferences) if settings.urls.preferences else None
+    cx = ViewContext(language, loaded.default_language, fields, words, image_urls(loaded, base))
+    shown = [(i, b) for i, b in enumerate(edition.blocks) if b.audience is None or b.audience in audiences]
+    org = settings.organisation
+    why = org.why if isinstance(org.why, str) else text_for(org.why, language, settings.languages.default)
+    return {
+        "lang": language, "dir": "rtl" if is_rtl(ws, language) else "ltr", "rtl": is_rtl(ws, language),
+        "t": words, "audiences": audiences,
+        "subject": cx.text(edition.subject), "preheader": cx.text(edition.preheader),
+        "edition": SimpleNamespace(name=loaded.name, number=edition.number, date=edition.date,
+                                   date_text=format_date(edition.date, words)),
+        "org": SimpleNamespace(name=org.name, postal_address=org.postal_address, website=org.website,
+                               logo=logo_url(org.logo, base), why=why),
+        "urls": SimpleNamespace(archive=archive_url(ws, loaded.name, language), unsubscribe=unsubscribe,
+                                preferences=preferences, website=org.website),
+        "blocks": block_views(shown, cx),
+    }
+
+
+def image_urls(loaded: LoadedEdition, base: str) -> Callable[[str], str]:
+    """A function from an image reference to its absolute URL: local files of the edition
+    folder are published under ``base``; absolute URLs stay as they are."""
+    folder = loaded.folder.resolve()
+
+    def image_url(ref: str) -> str:
+        path = loaded.image_file(ref)
+        if path is None:
+            return ref
+        try:
+            rel = path.relative_to(folder).as_posix()
+        except ValueError:  # the loader refuses such images; never link outside the edition
+            raise RenderError(f"image {ref!r} is outside the edition folder {loaded.folder}") from None
+        return base + quote(rel)
+
+    return image_url
+
+
+def logo_url(logo: str | None, base: str) -> str | None:
+    """The logo's URL; a logo that is a workspace file is published beside the images."""
+    if not logo or logo.lower().startswith(("http://", "https://")):
+        return logo
+    return base + quote(Path(logo).as_posix().lstrip("/"))

@@ -1,0 +1,141 @@
+"""Model -> Jinja2 -> MJML -> MRML -> css-inline -> HTML, and model -> Jinja2 -> text.
+
+Rendering is pure: base URLs are inputs (``asset_base_url``; the archive and unsubscribe URLs
+come from the settings), nothing reads the clock, and the same input gives the same bytes.
+It happens once per variant, (language, audience blocks shown); merge fields and the
+per-recipient links stay tokens that composition fills.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment
+
+from ..config import Workspace
+from ..content.loader import LoadedEdition
+from ..content.merge import MergeSyntaxError
+from ..errors import RenderError
+from ..rendered import RenderedVariant
+from .context import default_asset_base_url, variant_context
+from .fields import FieldRegistry, restore_tokens
+from .mjml import MjmlError, to_html
+from .templates import BLOCK_TEMPLATE, HTML_TEMPLATE, TEXT_TEMPLATE, mjml_error, run, theme_environment
+from .text import LinkRefs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A rendered variant and the MJML it came from (written by `build` for debugging)."""
+
+    variant: RenderedVariant
+    mjml: str
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One variant to render: its workspace, names and template context."""
+
+    ws: Workspace
+    loaded: LoadedEdition
+    language: str
+    audiences: tuple[str, ...]
+    context: dict[str, Any]
+    fields: FieldRegistry
+
+
+def audiences_used(loaded: LoadedEdition) -> list[str]:
+    return sorted({b.audience for b in loaded.edition.blocks if b.audience})
+
+
+def variants(ws: Workspace, loaded: LoadedEdition) -> list[tuple[str, tuple[str, ...]]]:
+    """Every (language, audiences) to render: each language with each subset of the audience
+    segments the edition's blocks use (a recipient in several segments sees all their blocks)."""
+    used = audiences_used(loaded)
+    subsets = [c for r in range(len(used) + 1) for c in itertools.combinations(used, r)]
+    return [(lang, subset) for lang in loaded.edition.languages for subset in subsets]
+
+
+def variant_key(language: str, audiences: tuple[str, ...]) -> str:
+    return "+".join((language, *audiences))
+
+
+def render_variant(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[str, ...] = (),
+                   *, asset_base_url: str | None = None) -> RenderedVariant:
+    """One variant: ``audiences`` are the segments whose blocks are shown (others are ignored)."""
+    return render(ws, loaded, language, audiences, asset_base_url=asset_base_url).variant
+
+
+def render_edition(ws: Workspace, loaded: LoadedEdition, *, asset_base_url: str | None = None) -> list[RenderedVariant]:
+    """Every variant of the edition, in the order of ``variants``."""
+    return [r.variant for r in render_all(ws, loaded, asset_base_url=asset_base_url)]
+
+
+def render_mjml(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[str, ...] = (),
+                *, asset_base_url: str | None = None) -> str:
+    """The generated MJML of one variant (for debugging; `build` writes it as email.mjml).
+    Works also when MRML refuses that MJML."""
+    job = _job(ws, loaded, language, audiences, asset_base_url)
+    return run(ws, theme_environment(ws), HTML_TEMPLATE, job.context)
+
+
+def render(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[str, ...] = (),
+           *, asset_base_url: str | None = None) -> Rendering:
+    return _render(_job(ws, loaded, language, audiences, asset_base_url), theme_environment(ws))
+
+
+def render_all(ws: Workspace, loaded: LoadedEdition, *, asset_base_url: str | None = None) -> list[Rendering]:
+    env = theme_environment(ws)
+    return [_render(_job(ws, loaded, lang, aud, asset_base_url), env) for lang, aud in variants(ws, loaded)]
+
+
+def render_block_mjml(ws: Workspace, loaded: LoadedEdition, index: int, language: str,
+                      *, asset_base_url: str | None = None) -> str:
+    """One block's partial rendered alone, as a complete MJML document (for validation)."""
+    block = loaded.edition.blocks[index]
+    job = _job(ws, loaded, language, (block.audience,) if block.audience else (), asset_base_url)
+    item = next(b for b in job.context["blocks"] if b.index == index)
+    fragment = run(ws, theme_environment(ws), BLOCK_TEMPLATE.format(type=block.type), job.context, block=item)
+    return f'<mjml lang="{language}">\n  <mj-body width="600px">\n{fragment}  </mj-body>\n</mjml>\n'
+
+
+def _job(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[str, ...],
+         asset_base_url: str | None) -> _Job:
+    if language not in loaded.edition.languages:
+        raise RenderError(f"edition {loaded.name} has no language {language!r} "
+                          f"(its languages: {', '.join(loaded.edition.languages)})")
+    shown = tuple(sorted(set(audiences) & set(audiences_used(loaded))))
+    base = asset_base_url or default_asset_base_url(ws, loaded.name)
+    fields = FieldRegistry(ws.settings.merge_attributes)
+    try:
+        context = variant_context(ws, loaded, language, shown, base, fields)
+    except MergeSyntaxError as exc:  # validation catches these first; never render half a field
+        raise RenderError(f"edition {loaded.name}: {exc}") from None
+    return _Job(ws, loaded, language, shown, context, fields)
+
+
+def _render(job: _Job, env: Environment) -> Rendering:
+    mjml_text = run(job.ws, env, HTML_TEMPLATE, job.context)
+    try:
+        html = to_html(mjml_text)
+    except MjmlError as exc:
+        raise mjml_error(job.ws, job.context, str(exc)) from None
+    text = _tidy_text(run(job.ws, env, TEXT_TEMPLATE, job.context, refs=LinkRefs()))
+    variant = RenderedVariant(
+        edition=job.loaded.name, language=job.language, audiences=job.audiences,
+        subject=job.context["subject"], preheader=job.context["preheader"],
+        html=html, text=text, fields=dict(job.fields.fields),
+    )
+    log.debug("rendered %s %s: %d bytes of HTML", job.loaded.name, variant.key, len(html))
+    return Rendering(variant, mjml_text)
+
+
+def _tidy_text(text: str) -> str:
+    """No trailing spaces, at most one empty line in a row, one final newline."""
+    lines = [line.rstrip() for line in restore_tokens(text).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"

@@ -1,0 +1,104 @@
+"""The edition as the templates see it, for one variant: every text in the reader's language
+with merge fields already tokens, Markdown ready for both sides, image references as absolute
+URLs. Templates get plain attribute objects (``block.title``, ``event.when``), the same for the
+MJML and the text side, so both parts say the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Callable
+
+from markupsafe import Markup
+from pydantic import BaseModel
+
+from ..content.markdown import parser
+from ..content.model import Event, text_for, text_marker
+from . import dates
+from .fields import FieldRegistry, restore_tokens
+from .text import LinkRefs, markdown_to_text
+
+IMAGE_FIELDS = ("image", "src")
+
+
+class Md:
+    """An editor's Markdown text (merge fields already tokens), rendered on demand:
+    ``{{ block.body }}`` in an MJML template gives HTML, ``{{ block.body | text }}`` text."""
+
+    def __init__(self, source: str, image_url: Callable[[str], str]):
+        self.source = source
+        self._image_url = image_url
+
+    def __html__(self) -> str:
+        md = parser()
+        tokens = md.parse(self.source)
+        for tok in tokens:
+            for child in tok.children or ():
+                if child.type == "image":
+                    child.attrSet("src", self._image_url(str(child.attrGet("src") or "")))
+        return restore_tokens(md.renderer.render(tokens, md.options, {})).strip()
+
+    @property
+    def html(self) -> Markup:
+        return Markup(self.__html__())
+
+    def text(self, refs: LinkRefs, indent: str = "") -> str:
+        return restore_tokens(markdown_to_text(self.source, refs, indent))
+
+    def __str__(self) -> str:
+        return self.source
+
+    def __bool__(self) -> bool:
+        return bool(self.source.strip())
+
+
+@dataclass
+class ViewContext:
+    """What converting the model needs: language, fallback language, the variant's merge
+    field registry, the theme's words and where local images are published."""
+
+    language: str
+    default_language: str
+    fields: FieldRegistry
+    words: SimpleNamespace
+    image_url: Callable[[str], str]
+
+    def text(self, value: dict[str, str] | None) -> str:
+        return self.fields.tokenize(text_for(value, self.language, self.default_language))
+
+
+def view(model: BaseModel, cx: ViewContext) -> SimpleNamespace:
+    """Every field of ``model`` converted for the templates (see module docstring)."""
+    out: dict[str, Any] = {}
+    for name, info in type(model).model_fields.items():
+        out[name] = _convert(name, info, getattr(model, name), cx)
+    if isinstance(model, Event):
+        out["when"] = dates.when(model, cx.words)
+    return SimpleNamespace(**out)
+
+
+def _convert(name: str, info: Any, value: Any, cx: ViewContext) -> Any:
+    if value is None:
+        return None
+    marker = text_marker(info)
+    if marker is not None:
+        text = cx.text(value)
+        return Md(text, cx.image_url) if marker.markdown else text
+    if name in IMAGE_FIELDS and isinstance(value, str):
+        return cx.image_url(value)
+    if isinstance(value, BaseModel):
+        return view(value, cx)
+    if isinstance(value, list):
+        return [view(v, cx) if isinstance(v, BaseModel) else v for v in value]
+    return value
+
+
+def block_views(blocks: list[tuple[int, BaseModel]], cx: ViewContext) -> list[SimpleNamespace]:
+    """Views of (index in the edition, block) pairs; ``index`` and ``anchor`` are added."""
+    out = []
+    for index, block in blocks:
+        item = view(block, cx)
+        item.index = index
+        item.anchor = getattr(block, "id", None) or f"block-{index + 1}"
+        out.append(item)
+    return out
