@@ -110,10 +110,12 @@ def run_once(folder: Path, rows: int, n: int) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> list[Result]:
+    """Run the benchmark and print the table; ``argv`` as on the command line (a runner
+    calling main() gets the defaults)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="Runs of each import; the best is shown.")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv or [])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_zip(folder / "audience.zip", args.rows)
@@ -129,4 +131,4 @@ def main(argv: list[str] | None = None) -> list[Result]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -187,3 +187,43 @@ def test_a_database_held_by_another_process_is_a_clear_error(tmp_path: Path) -> 
         holder.execute("ROLLBACK")
         holder.close()
         assert first.add(Subscriber(None, "ana@example.org")).id == 1
+
+
+def test_rows_are_never_deleted_so_ids_are_never_reused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as store:
+        store.insert_many([Subscriber(None, f"p{i}@example.org") for i in range(3)])
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        conn.execute("DELETE FROM subscribers WHERE id = 3")
+    conn.close()
+
+
+def test_a_database_of_the_first_schema_is_migrated_without_loss(tmp_path: Path) -> None:
+    from newsletter.db import connect, migrate
+    from newsletter.subscribers.store import _INSERT, _params
+
+    path = tmp_path / "old.sqlite3"
+    old = connect(path)
+    migrate(old, "subscribers", MIGRATIONS[:1])
+    people = [Subscriber(None, f"p{i}@example.org", first_name=f"P{i}", tags=["a"], attributes={"n": i},
+                         status="unsubscribed" if i == 2 else "subscribed", consent={"source": "x"})
+              for i in range(1, 4)]
+    old.executemany(_INSERT, [_params(p, "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z") for p in people])
+    old.execute("INSERT INTO subscriber_events (subscriber_id, at, kind) VALUES (2, '2024-01-03T00:00:00Z', "
+                "'unsubscribe')")
+    before = old.execute("SELECT * FROM subscribers ORDER BY id").fetchall()
+    old.close()
+
+    with Store(path, clock=fixed_clock) as store:
+        after = store._conn.execute("SELECT * FROM subscribers ORDER BY id").fetchall()
+        assert [tuple(r) for r in after] == [tuple(r) for r in before]
+        assert store.events(2) == [{"at": "2024-01-03T00:00:00Z", "kind": "unsubscribe"}]
+        assert store.add(Subscriber(None, "new@example.org")).id == 4
+        assert store._conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        sql = store._conn.execute("SELECT sql FROM sqlite_master WHERE name = 'subscribers'").fetchone()[0]
+        assert "AUTOINCREMENT" not in sql
+        with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+            store._conn.execute("DELETE FROM subscribers WHERE id = 4")
+        version = store._conn.execute("SELECT version FROM schema_version WHERE component = 'subscribers'")
+        assert version.fetchone()[0] == len(MIGRATIONS) == 2

@@ -64,8 +64,7 @@ class CsvFormat:
         return SourceError(self.label, self.input.header_line, None, message)
 
     def rows(self) -> Iterator[Subscriber | RowError]:
-        for line, cells in self.input.records():
-            yield self.row(line, cells)
+        return self.input.each(self.row)
 
     def row(self, line: int, cells: list[str]) -> Subscriber | RowError:
         if len(cells) != self._width:

@@ -11,7 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 from itertools import chain
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator, TypeVar
 
 from ...errors import SourceError
 
@@ -20,6 +20,7 @@ MAX_FIELD = 1_000_000
 # row is refused with its line number instead of the whole file stopping at it.
 BAD_BYTES = re.compile("[\udc80-\udcff]")
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 csv.field_size_limit(MAX_FIELD)
 
@@ -63,13 +64,18 @@ class CsvInput:
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """(first line of the record, cells); blank lines skipped."""
-        reader = self._reader
-        previous = self._offset + reader.line_num
+        return self.each(lambda line, cells: (line, cells))
+
+    def each(self, handle: Callable[[int, list[str]], T]) -> Iterator[T]:
+        """``handle(first line of the record, cells)`` for every record; blank lines skipped.
+        (One generator for the whole file: this loop runs once per row of a large import.)"""
+        reader, offset = self._reader, self._offset
+        previous = offset + reader.line_num
         try:
             for cells in reader:
-                line, previous = previous + 1, self._offset + reader.line_num
+                line, previous = previous + 1, offset + reader.line_num
                 if cells and any(cells):
-                    yield line, cells
+                    yield handle(line, cells)
         except csv.Error as exc:
             line = self._offset + reader.line_num
             raise SourceError(self.label, line, None, f"cannot read the CSV here: {exc}") from None
