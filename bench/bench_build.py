@@ -12,6 +12,7 @@ a third of the reference's time. Rows below the references show where our time g
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -21,7 +22,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (MJML, ROOT, SAMPLE_EDITION, Goal, Report, Run, Unavailable, interleaved,  # noqa: E402
-                          markdown_table, median, newsletter_cmd, note, python_env, ratio, run_process,
+                          markdown_table, median, newsletter_cmd, node_version, note, python_env, ratio, run_process,
                           seconds, spread)
 
 GOAL = 1 / 3
@@ -59,6 +60,13 @@ def cases(edition: str, tmp: Path) -> tuple[dict, int]:
     }, len(files)
 
 
+def mjml_version() -> str:
+    try:
+        return json.loads((MJML.parent.parent / "mjml" / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return "(version unknown)"
+
+
 def report(edition: str, variants: int, results: dict[str, list[Run]], runs: int) -> Report:
     walls = {name: [r.wall for r in rs] for name, rs in results.items()}
     cpus = {name: [r.cpu for r in rs] for name, rs in results.items()}
@@ -77,7 +85,8 @@ def report(edition: str, variants: int, results: dict[str, list[Run]], runs: int
     table = markdown_table(["process", "wall s (median)", "wall min-max", "CPU s (median)", "vs reference"], rows)
     goals = [Goal(f"`newsletter build` at most 1/3 of the MJML CLI's time ({variants} variants each)",
                   ratio(ours, ref), ours <= GOAL * ref)]
-    notes = [f"{runs} interleaved runs after one warm-up; bytecode cached, as after installation.",
+    notes = [f"{runs} interleaved runs after one warm-up; MJML CLI {mjml_version()} on {node_version()}; "
+             "Python bytecode cached, as after installation.",
              f"Against the MJML CLI compiling a single variant: {ratio(ours, one)} "
              f"(1/3 would need {seconds(one * GOAL)} s)."]
     return Report("build", f"build: `newsletter build {edition}` vs the MJML CLI", table, goals, notes)
