@@ -22,8 +22,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (MJML, ROOT, SAMPLE_EDITION, Goal, Report, Run, Unavailable, interleaved,  # noqa: E402
-                          markdown_table, median, newsletter_cmd, node_version, note, python_env, ratio, run_process,
-                          seconds, spread)
+                          markdown_table, median, newsletter_cmd, node_version, note, python_env, ratio,
+                          run_process, seconds, spread)
 
 GOAL = 1 / 3
 IMPORTS = "import newsletter.cli, newsletter.commands.build, newsletter.render.build"
