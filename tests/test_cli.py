@@ -45,7 +45,7 @@ def test_yaml_syntax_error_appended(sample_ws: Path) -> None:
     result = run(sample_ws, "check", "2026-10")
     assert result.exit_code == 1
     assert (f"issues/2026-10/edition.yaml:{len(lines) + 1}:15: YAML syntax error: mapping values are not "
-            "allowed here; a text holding ': ' needs quotes around it") in result.output
+            "allowed in this context; a text holding ': ' needs quotes around it") in result.output
     assert "Traceback" not in result.output
 
 

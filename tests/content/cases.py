@@ -31,7 +31,7 @@ CASES = [
     Case("unknown top-level key", HEAD + BLOCK + "subjekt: Hello\n",
          [f"{E}:10:1: subjekt: unknown key 'subjekt'; did you mean 'subject'?"]),
     Case("yaml syntax error", HEAD + BLOCK + "  - type: [divider\n",
-         [f"{E}:11:1: YAML syntax error: expected ',' or ']', but got '<stream end>' "
+         [f"{E}:11:1: YAML syntax error: did not find expected ',' or ']' "
           "(while parsing a flow sequence)"]),
     Case("unknown block type", HEAD + "  - type: artcle\n    title: x\n",
          [f"{E}:7:5: blocks[0]: unknown type 'artcle'; did you mean 'article'? expected one of: "
@@ -82,8 +82,8 @@ CASES = [
          ["issues/bad/story.md:7:7: blocks[0].body.en: unknown merge field 'nickname'; did you mean 'name'?"],
          files={"story.md": "---\ntype: article\ntitle: Story\n---\nFirst paragraph.\n\nHello {{ nickname }}.\n"}),
     Case("tab indentation", HEAD + "  - type: divider\n\t- type: divider\n",
-         [f"{E}:8:1: YAML syntax error: found character '\\t' that cannot start any token "
-          "(while scanning for the next token); use spaces, not tabs, to indent"]),
+         [f"{E}:8:1: YAML syntax error: found a tab character that violates indentation "
+          "(while scanning a plain scalar); use spaces, not tabs, to indent"]),
     Case("several mistakes at once", HEAD + "  - type: article\n    titel: x\n  - type: image\n    src: https://cdn.example.org/x.png\n",
          [f"{E}:7:5: blocks[0].title: missing required key 'title'",
           f"{E}:8:5: blocks[0].titel: unknown key 'titel'; did you mean 'title'?",

@@ -1,0 +1,60 @@
+"""newsletter campaigns"""
+from __future__ import annotations
+
+import click
+
+from ..cli import Context, pass_ctx
+from ..delivery.journal import FAILED_PERMANENT, FAILED_TEMPORARY, SENDING, Journal
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def campaigns(click_ctx: click.Context) -> None:
+    """List campaigns with their counts per status (see `campaigns show ID` for one)."""
+    if click_ctx.invoked_subcommand is None:
+        click_ctx.invoke(list_campaigns)
+
+
+@campaigns.command("list")
+@pass_ctx
+def list_campaigns(ctx: Context) -> None:
+    """Every campaign in the send journal, newest last."""
+    if not ctx.ws.db_path.exists():
+        click.echo("No campaigns yet.")
+        return
+    journal = Journal(ctx.ws.db_path)
+    try:
+        rows = journal.campaigns()
+        if not rows:
+            click.echo("No campaigns yet.")
+        for c in rows:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(journal.counts(c.id).items()) if v)
+            click.echo(f"{c.id:>4}  {c.edition:<10} {c.segment:<14} {c.adapter:<8} {c.status:<9} {counts}")
+    finally:
+        journal.close()
+
+
+@campaigns.command("show")
+@click.argument("campaign_id", type=int)
+@pass_ctx
+def show(ctx: Context, campaign_id: int) -> None:
+    """One campaign: its counts, every failure with the server's reply, and unknown recipients."""
+    journal = Journal(ctx.ws.db_path)
+    try:
+        c = journal.campaign(campaign_id)
+        click.echo(f"{c.name}: {c.status}" + (f" ({c.note})" if c.note else ""))
+        click.echo(f"created {c.created}, updated {c.updated}")
+        for status, n in sorted(journal.counts(c.id).items()):
+            click.echo(f"  {status:<17} {n}")
+        for title, status in (("Failed permanently", FAILED_PERMANENT), ("Failed temporarily (retried on resume)", FAILED_TEMPORARY),
+                              ("Unknown (interrupted mid-handover; not resent without --resend-unknown)", SENDING)):
+            rows = journal.rows(c.id, status)
+            if rows:
+                click.echo(f"{title}:")
+                for row in rows:
+                    click.echo(f"  {row.email:<40} {row.variant:<14} {row.reply or ''}")
+    finally:
+        journal.close()
+
+
+COMMANDS = [campaigns]

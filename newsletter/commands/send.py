@@ -1,0 +1,150 @@
+"""newsletter send"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .. import campaign
+from ..cli import EXIT_PROBLEMS, Context, pass_ctx
+from ..delivery import ADAPTERS
+from ..delivery.runner import Progress, RunOptions
+from ..subscribers.store import Store
+
+
+@click.command()
+@click.argument("edition")
+@click.option("--segment", "-s", required=True, metavar="NAME",
+              help="Who receives it: a segment from subscribers/segments.yaml ('all' for everyone subscribed).")
+@click.option("--adapter", type=click.Choice(sorted(ADAPTERS)),
+              help="How to deliver (default: delivery.adapter in newsletter.yaml): outbox writes .eml "
+                   "files, smtp sends through NEWSLETTER_SMTP_URL, console prints one line each.")
+@click.option("--dry-run", is_flag=True,
+              help="Send nothing: show recipients per language and variant and write one sample message per variant.")
+@click.option("--test", "tests", multiple=True, metavar="ADDRESS",
+              help="Send one message per variant to ADDRESS (repeatable), subject prefixed [TEST]; not recorded in the journal.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@click.option("--rate", type=float, metavar="N", help="At most N messages per second.")
+@click.option("--per-hour", type=int, metavar="N", help="At most N messages per hour.")
+@click.option("--connections", type=click.IntRange(1, 32), help="Parallel SMTP connections.")
+@click.option("--resend-unknown", is_flag=True,
+              help="Also send to recipients whose earlier send was interrupted mid-handover (they may get it twice).")
+@pass_ctx
+def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run: bool, tests: tuple[str, ...],
+         yes: bool, rate: float | None, per_hour: int | None, connections: int | None, resend_unknown: bool) -> None:
+    """Send EDITION to a segment of subscribers, or resume the send if it was interrupted.
+
+    The send journal records every recipient as their message completes: running the same
+    command again continues where it stopped and never sends anyone the same campaign twice.
+    Try --dry-run first, then --test you@example.org, then the real send.
+
+    Exit code 0 when every recipient got the message, 1 when some failed or the campaign
+    paused, 3 when another process is sending this campaign.
+    """
+    ws = ctx.ws
+    adapter = adapter or ws.settings.delivery.adapter
+    with Store.open(ws) as store:
+        the_plan = campaign.plan(ws, store, edition, segment)
+        _describe(the_plan, adapter)
+        if dry_run:
+            for path in campaign.write_samples(ws, the_plan, ws.build_dir / the_plan.edition / "dry-run"):
+                click.echo(f"sample message: {path.relative_to(ws.root)}")
+            click.echo("Dry run: nothing was sent.")
+            return
+        if tests:
+            for line in campaign.send_tests(ws, the_plan, tests, adapter):
+                click.echo(f"test: {line}")
+            return
+        if not the_plan.recipients:
+            click.echo("Nobody to send to.")
+            return
+        if not _confirm(ws, the_plan, adapter, yes):
+            return
+        options = RunOptions.from_settings(ws.settings.delivery, resend_unknown=resend_unknown,
+                                           **_overrides(rate=rate, rate_per_hour=per_hour, connections=connections))
+        with _progress_bar(len(the_plan.recipients)) as report:
+            summary = campaign.send(ws, store, the_plan, adapter, options=options, progress=report)
+    for line in campaign.iter_summary_lines(summary):
+        click.echo(line)
+    if not summary.all_delivered:
+        ctx_exit = click.get_current_context()
+        ctx_exit.exit(EXIT_PROBLEMS)
+    if adapter == "outbox":
+        click.echo(f"Messages are in {ws.outbox_dir.relative_to(ws.root) if ws.outbox_dir.is_relative_to(ws.root) else ws.outbox_dir}/")
+
+
+def _overrides(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _describe(the_plan: campaign.Plan, adapter: str) -> None:
+    ed = the_plan.loaded.edition
+    click.echo(f"Edition {the_plan.edition} (number {ed.number}) to segment '{the_plan.segment}' "
+               f"via {adapter}: {len(the_plan.recipients)} recipient(s)")
+    by_lang = the_plan.count_by(lambda r: r.variant.split("+")[0])
+    click.echo("  by language: " + (", ".join(f"{k} {v}" for k, v in sorted(by_lang.items())) or "-"))
+    by_variant = the_plan.count_by(lambda r: r.variant)
+    click.echo("  by variant:  " + (", ".join(f"{k} {v}" for k, v in sorted(by_variant.items())) or "-"))
+
+
+def _confirm(ws: Any, the_plan: campaign.Plan, adapter: str, yes: bool) -> bool:
+    """Ask before an irreversible send; False when there is nothing left to send."""
+    done = campaign.already_sent(ws, the_plan.edition, the_plan.segment, adapter)
+    if done:
+        click.echo("  resuming: the journal has " + ", ".join(f"{k} {v}" for k, v in sorted(done.items()) if v)
+                   + " (nobody recorded as sent is sent to again)")
+        waiting = sum(done.get(s, 0) for s in ("pending", "failed-temporary"))
+        new = len(the_plan.recipients) - sum(done.values())
+        if waiting <= 0 and new <= 0:
+            click.echo("Nothing left to send: this campaign is complete.")
+            return False
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise click.UsageError("a real send needs confirmation: pass --yes (or try --dry-run first)")
+    click.confirm(f"Send to {len(the_plan.recipients)} recipient(s) via {adapter} now?", abort=True)
+    return True
+
+
+class _progress_bar:
+    """A progress bar (on standard error) with rate and time left, fed by the runner."""
+
+    def __init__(self, total: int):
+        # Only on a terminal: in a log file a redrawn bar is noise; the summary says it all.
+        self.bar = click.progressbar(length=total, label="Sending", show_eta=True, show_pos=True,
+                                     file=sys.stderr if sys.stderr.isatty() else _Null(),
+                                     item_show_func=self._rate)
+        self.done = 0
+        self.last: Progress | None = None
+
+    def _rate(self, _item: Any) -> str:
+        return f"{self.last.rate:.0f} msg/s" if self.last else ""
+
+    def __enter__(self) -> Any:
+        self.bar.__enter__()
+        return self.update
+
+    def update(self, progress: Progress) -> None:
+        self.last = progress
+        if progress.total != self.bar.length:
+            self.bar.length = progress.total
+        self.bar.update(progress.done - self.done)
+        self.done = progress.done
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.__exit__(*exc)
+
+
+COMMANDS = [send]
+
+
+class _Null:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False

@@ -1,0 +1,244 @@
+"""newsletter subscribers import | export | add | show | unsubscribe | resubscribe"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+
+from ..cli import Context, pass_ctx
+from ..errors import NewsletterError, SubscriberError
+from ..subscribers.exporters import EXPORT_FORMATS, export
+from ..subscribers.importers import FORMATS, import_file, input_size
+from ..subscribers.importing import ImportOptions, ImportSummary, build, check_attributes
+from ..subscribers.models import STATUSES, InvalidValue, Subscriber, normalise_tags
+from ..subscribers.store import Store
+
+PROGRESS_MIN_BYTES = 2_000_000  # about 10,000 rows: below that an import takes under a second
+
+
+class RowsRejected(NewsletterError):
+    """Some rows of an import were refused (each was reported with file:line)."""
+
+
+@click.group()
+def subscribers() -> None:
+    """Import, export and look after the subscriber list (subscribers/newsletter.sqlite3)."""
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+              help="File format; auto tells Mailchimp (ZIP or CSV), listmonk, plain CSV and JSON Lines apart.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Add this tag to everyone imported (repeatable).")
+@click.option("--status", type=click.Choice(STATUSES),
+              help="Status for rows that give none (default: subscribed; you vouch for their consent).")
+@click.option("--strict", is_flag=True, help="Write nothing if any row is bad.")
+@click.option("--map-column", "maps", multiple=True, metavar="FROM=TO",
+              help='Rename a column first, e.g. "E-Mail-Adresse=Email Address" (repeatable).')
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of a CSV file, e.g. cp1252.")
+@pass_ctx
+def import_(ctx: Context, file: Path, fmt: str, tags: tuple[str, ...], status: str | None, strict: bool,
+            maps: tuple[str, ...], encoding: str) -> None:
+    """Import subscribers from FILE; ends with a summary of what happened to each row.
+
+    Rows already in the list are merged (tags and attributes are added). Nobody who
+    unsubscribed, bounced or was blocklisted is ever subscribed again by an import.
+    """
+    options = ImportOptions(tags=_tags(tags), status=status, strict=strict)
+    with Store.open(ctx.ws) as store, _progress(file) as progress:
+        summary = import_file(store, file, fmt=fmt, options=options, column_map=_maps(maps),
+                              encoding=encoding, progress=progress)
+    _report(summary)
+
+
+def _tags(tags: tuple[str, ...]) -> list[str]:
+    try:
+        return normalise_tags(list(tags))
+    except InvalidValue as exc:
+        raise click.BadParameter(exc.reason, param_hint="--tag") from None
+
+
+def _maps(maps: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in maps:
+        source, sep, target = item.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise click.BadParameter(f"expected FROM=TO, got {item!r}", param_hint="--map-column")
+        out[source.strip()] = target.strip()
+    return out
+
+
+@contextmanager
+def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on standard error for files large enough to take a while."""
+    if input_size(file) < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    with click.progressbar(length=input_size(file), label="Importing", file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _report(summary: ImportSummary) -> None:
+    for error in summary.errors:
+        click.secho(str(error), fg="yellow", err=True)
+    hidden = summary.rejected - len(summary.errors)
+    if hidden > 0:
+        click.echo(f"... and {hidden} more rejected rows", err=True)
+    prefix = "" if summary.written else "Nothing written (--strict). Would have: "
+    click.echo(prefix + summary.line())
+    if summary.rejected:
+        tail = "nothing was written (--strict)" if not summary.written else "the other rows were imported"
+        raise RowsRejected(f"{summary.rejected} row(s) rejected; {tail}")
+
+
+@subscribers.command("export")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True)
+@click.option("--segment", metavar="NAME",
+              help="Only this segment's subscribed members (default: everyone, any status).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE (default: standard output).")
+@pass_ctx
+def export_(ctx: Context, fmt: str, segment: str | None, output: Path | None) -> None:
+    """Export subscribers; csv and jsonl import back without loss."""
+    with Store.open(ctx.ws) as store:
+        if segment:
+            store.segment(segment)  # an unknown name fails before anything is written
+        if output is None:
+            count = export(store, sys.stdout, fmt, segment)
+        else:
+            with _atomic(output) as fh:
+                count = export(store, fh, fmt, segment)
+    where = output if output else "standard output"
+    click.echo(f"Exported {count} subscriber(s) to {where}", err=True)
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator:
+    """Write to a temporary file beside ``path`` and move it into place only when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+@subscribers.command()
+@click.argument("email")
+@click.option("--name")
+@click.option("--first-name")
+@click.option("--last-name")
+@click.option("--language", help="Language code, e.g. en, de, es.")
+@click.option("--country", help="Two-letter country code, e.g. DE.")
+@click.option("--tag", "tags", multiple=True, help="Repeatable.")
+@click.option("--attribute", "attributes", multiple=True, metavar="NAME=VALUE", help="Repeatable.")
+@click.option("--status", type=click.Choice(STATUSES), default="subscribed", show_default=True)
+@click.option("--consent-source", default="added with 'newsletter subscribers add'", show_default=True)
+@click.option("--consent-method", default="editor-vouched", show_default=True,
+              help="How consent was given, e.g. double-opt-in, form, in-person, editor-vouched.")
+@click.option("--consent-ip", help="IP address consent came from, if known.")
+@pass_ctx
+def add(ctx: Context, email: str, name: str | None, first_name: str | None, last_name: str | None,
+        language: str | None, country: str | None, tags: tuple[str, ...], attributes: tuple[str, ...],
+        status: str, consent_source: str, consent_method: str, consent_ip: str | None) -> None:
+    """Add one subscriber with a consent record."""
+    with Store.open(ctx.ws) as store:
+        consent = {"source": consent_source, "method": consent_method, "time": store.now(), "ip": consent_ip}
+        values = {"email": email, "name": name, "first_name": first_name, "last_name": last_name,
+                  "language": language, "country": country, "tags": list(tags), "status": status,
+                  "attributes": _attributes(attributes), "consent": consent}
+        try:
+            check_attributes(values["attributes"])
+            sub = build(values, ImportOptions(), {})
+        except InvalidValue as exc:
+            raise SubscriberError(str(exc)) from None
+        sub = store.add(sub)
+    click.echo(f"Added {sub.email} (id {sub.id}, {sub.status})")
+
+
+def _attributes(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--attribute")
+        out[key.strip()] = value
+    return out
+
+
+@subscribers.command()
+@click.argument("email")
+@pass_ctx
+def show(ctx: Context, email: str) -> None:
+    """Show everything known about one subscriber, their segments and history."""
+    with Store.open(ctx.ws) as store:
+        sub = store.require(email)
+        member_of = [seg.name for seg in store.segments if seg.matches(sub)]
+        events = store.events(sub.stored_id)
+    for line in describe(sub, member_of, events):
+        click.echo(line)
+
+
+def describe(sub: Subscriber, member_of: list[str], events: list[dict]) -> list[str]:
+    lines = [
+        f"{sub.email}  (id {sub.id})",
+        f"  name:       {sub.name}",
+        f"  first/last: {sub.first_name} / {sub.last_name}",
+        f"  status:     {sub.status}" + (f" ({sub.bounces} bounce(s))" if sub.bounces else ""),
+        f"  language:   {sub.language or '-'}",
+        f"  country:    {sub.country or '-'}",
+        f"  tags:       {', '.join(sub.tags) or '-'}",
+        f"  created:    {sub.created_at}   updated: {sub.updated_at}",
+        "  attributes:" + ("" if sub.attributes else " -"),
+    ]
+    lines += [f"    {key}: {value}" for key, value in sorted(sub.attributes.items())]
+    lines.append("  consent:" + ("" if sub.consent else " -"))
+    lines += [f"    {key}: {value}" for key, value in sub.consent.items()]
+    lines.append(f"  segments:   {', '.join(member_of) or '- (not subscribed, or in no segment)'}")
+    lines += [f"  {e['at']}  {e['kind']}" for e in events]
+    return lines
+
+
+@subscribers.command()
+@click.argument("email")
+@click.option("--reason", default="", help="Why, for the record (e.g. 'asked by phone').")
+@pass_ctx
+def unsubscribe(ctx: Context, email: str, reason: str) -> None:
+    """Unsubscribe one person. They are never re-subscribed by an import."""
+    with Store.open(ctx.ws) as store:
+        before = store.require(email)
+        after = store.unsubscribe(before.email, reason, source="newsletter subscribers unsubscribe")
+    if before.status == after.status:
+        click.echo(f"{after.email} was already {after.status}; nothing changed")
+    else:
+        click.echo(f"Unsubscribed {after.email} (was {before.status})")
+
+
+@subscribers.command()
+@click.argument("email")
+@click.option("--consent-source", required=True, help="Where the new consent came from, e.g. 'signup form 2026-11'.")
+@click.option("--consent-method", required=True, help="How it was given, e.g. double-opt-in, form, written, in-person.")
+@click.option("--consent-ip", help="IP address, if known.")
+@click.option("--unblock", is_flag=True, help="Also lift a blocklisting.")
+@pass_ctx
+def resubscribe(ctx: Context, email: str, consent_source: str, consent_method: str, consent_ip: str | None,
+                unblock: bool) -> None:
+    """Subscribe someone again, recording their new consent (the old record is kept in the history)."""
+    with Store.open(ctx.ws) as store:
+        consent = {"source": consent_source, "method": consent_method, "time": store.now(), "ip": consent_ip}
+        try:
+            sub = store.resubscribe(email, consent, unblock=unblock)
+        except InvalidValue as exc:
+            raise SubscriberError(str(exc)) from None
+    click.echo(f"Resubscribed {sub.email} (consent: {consent_method}, {consent_source})")
+
+
+COMMANDS = [subscribers]

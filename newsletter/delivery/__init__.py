@@ -1,0 +1,50 @@
+"""Delivery: adapters (one file each behind ``base.Adapter``), the send journal and the
+campaign runner. ``get_adapter`` chooses an adapter by name."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..config import Workspace
+from ..errors import ConfigError
+from ..validation import suggest
+from .base import Adapter, AdapterError, ConnectionLost, SendResult, Status
+from .console import ConsoleAdapter
+from .outbox import OutboxAdapter
+from .smtp import SmtpAdapter, parse_smtp_url
+
+__all__ = ["Adapter", "AdapterError", "ConnectionLost", "SendResult", "Status", "get_adapter",
+           "ADAPTERS"]
+
+
+def _outbox(ws: Workspace, **options: Any) -> Adapter:
+    return OutboxAdapter(options.get("directory") or ws.outbox_dir)
+
+
+def _console(ws: Workspace, **options: Any) -> Adapter:
+    return ConsoleAdapter(options.get("stream"))
+
+
+def _smtp(ws: Workspace, **options: Any) -> Adapter:
+    url = options.get("url") or ws.secrets.smtp_url
+    if not url:
+        raise ConfigError("the smtp adapter needs a server: set delivery.smtp_url in newsletter.yaml "
+                          "(e.g. smtp+starttls://user@mail.example.org:587) or NEWSLETTER_SMTP_URL")
+    delivery = ws.settings.delivery
+    config = parse_smtp_url(url, password=ws.secrets.smtp_password,
+                            timeout=options.get("timeout") or delivery.timeout_seconds)
+    return SmtpAdapter(config, connections=options.get("connections") or delivery.connections,
+                       ssl_context=options.get("ssl_context"))
+
+
+ADAPTERS: dict[str, Callable[..., Adapter]] = {"outbox": _outbox, "smtp": _smtp, "console": _console}
+
+
+def get_adapter(name: str, ws: Workspace, **options: Any) -> Adapter:
+    """The adapter called ``name``, configured from the workspace; ``options`` override
+    (outbox: directory; console: stream; smtp: url, connections, timeout, ssl_context)."""
+    try:
+        factory = ADAPTERS[name]
+    except KeyError:
+        raise ConfigError(f"unknown adapter {name!r}{suggest(name, ADAPTERS)}; "
+                          f"expected one of: {', '.join(ADAPTERS)}") from None
+    return factory(ws, **options)

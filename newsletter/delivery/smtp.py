@@ -1,0 +1,310 @@
+"""Delivery over SMTP with smtplib: STARTTLS, implicit TLS or none; AUTH; timeouts; a pool of
+connections reused across messages and shared by the runner's worker threads.
+
+Configured by one URL (``delivery.smtp_url`` or ``NEWSLETTER_SMTP_URL``)::
+
+    smtp://host:25                        no TLS (a relay on this machine or the LAN)
+    smtp+starttls://user:password@host:587
+    smtps://user:password@host:465        TLS from the first byte
+
+The password may instead come from ``NEWSLETTER_SMTP_PASSWORD``. A connection that the server
+closed while it sat idle is replaced and the message tried once more on the new one; other
+breaks are reported as ``ConnectionLost`` for the runner to retry. The DATA step is done here
+rather than by ``smtplib.sendmail`` so that a break can be told apart: before the final "."
+was sent (nothing can have been accepted) or after it (the server may have accepted it).
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass, field
+from typing import Sequence
+from urllib.parse import unquote, urlsplit
+
+from ..errors import ConfigError
+from .base import Adapter, AdapterError, ConnectionLost, SendResult, Status
+
+log = logging.getLogger(__name__)
+
+SCHEMES = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str                     # "none", "starttls" or "tls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+
+    def describe(self) -> str:
+        scheme = next(k for k, (security, _) in SCHEMES.items() if security == self.security)
+        user = f"{self.username}@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str, *, password: str | None = None, timeout: float = 30.0) -> SmtpConfig:
+    """The settings in an SMTP URL; ``password`` is used when the URL has none."""
+    parts = urlsplit(url)
+    shown = _redacted(url)
+    scheme = parts.scheme.lower() if "://" in url else ""
+    if scheme not in SCHEMES:
+        raise ConfigError(f"SMTP URL {shown}: expected one of {', '.join(s + '://' for s in SCHEMES)}; "
+                          f"got {scheme + '://' if scheme else 'no scheme'}")
+    if not parts.hostname:
+        raise ConfigError(f"SMTP URL {shown}: no host name (expected e.g. smtp+starttls://user@mail.example.org:587)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"SMTP URL {shown}: expected only scheme, user, password, host and port")
+    try:
+        port = parts.port or SCHEMES[scheme][1]
+    except ValueError:
+        raise ConfigError(f"SMTP URL {shown}: the port is not a number from 1 to 65535") from None
+    username = unquote(parts.username) if parts.username else None
+    secret = unquote(parts.password) if parts.password else (password if username else None)
+    if username and not secret:
+        raise ConfigError(f"SMTP URL {shown} names the user {username!r} but no password is set; "
+                          "set NEWSLETTER_SMTP_PASSWORD (or NEWSLETTER_SMTP_PASSWORD_FILE)")
+    config = SmtpConfig(parts.hostname, port, SCHEMES[scheme][0], username, secret, timeout)
+    if username and config.security == "none" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        log.warning("%s sends the SMTP password unencrypted; use smtp+starttls:// or smtps://", shown)
+    return config
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _result(recipient: str, code: int, text: bytes | str, stage: str) -> SendResult:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    status = (Status.SENT if 200 <= code < 300 else
+              Status.PERMANENT if 500 <= code < 600 else Status.TEMPORARY)
+    return SendResult(recipient, status, f"{code} {' '.join(text.split())}", code, stage)
+
+
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII; a password with "ä" in it goes through AUTH PLAIN,
+    which is defined over UTF-8 (RFC 4616)."""
+    if username.isascii() and password.isascii():
+        smtp.login(username, password)
+        return
+    mechanisms = smtp.esmtp_features.get("auth", "").upper().split()
+    if "PLAIN" not in mechanisms:
+        raise AdapterError("the SMTP user name or password has non-ASCII characters, which need "
+                           "AUTH PLAIN; the server offers only " + (", ".join(mechanisms) or "nothing"))
+    response = base64.b64encode(f"\0{username}\0{password}".encode("utf-8")).decode("ascii")
+    code, reply = smtp.docmd("AUTH", f"PLAIN {response}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+class _Connection:
+    """One SMTP session. Not thread-safe: the pool hands it to one thread at a time."""
+
+    def __init__(self, config: SmtpConfig, context: ssl.SSLContext):
+        self.config = config
+        self._context = context
+        self.smtp: smtplib.SMTP | None = None
+        self._transmitted = False
+
+    @property
+    def usable(self) -> bool:
+        return self.smtp is not None
+
+    def connect(self) -> None:
+        cfg = self.config
+        try:
+            self._connect()
+        except (AdapterError, ConnectionLost):
+            self.close()
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise AdapterError(f"{cfg.describe()} refused the login: "
+                               f"{_result('', exc.smtp_code, exc.smtp_error, 'auth').reply}") from None
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            raise AdapterError(f"{cfg.describe()}: the server's TLS certificate is not trusted "
+                               f"({exc.verify_message})") from None
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            reply = _result("", exc.smtp_code, exc.smtp_error, "connect").reply
+            if 400 <= exc.smtp_code < 500:
+                raise ConnectionLost(f"{cfg.describe()} is not accepting mail now: {reply}", uncertain=False) from None
+            raise AdapterError(f"{cfg.describe()} refused the session: {reply}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise ConnectionLost(f"cannot connect to {cfg.describe()}: {exc}", uncertain=False) from None
+
+    def _connect(self) -> None:
+        cfg = self.config
+        if cfg.security == "tls":
+            self.smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=self._context)
+        else:
+            self.smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+        self.smtp.ehlo()
+        if cfg.security == "starttls":
+            if not self.smtp.has_extn("starttls"):
+                raise AdapterError(f"{cfg.describe()} does not offer STARTTLS; "
+                                   "use smtps:// for implicit TLS, or smtp:// for none")
+            self.smtp.starttls(context=self._context)
+            self.smtp.ehlo()
+        if cfg.username:
+            if not self.smtp.has_extn("auth"):
+                raise AdapterError(f"{cfg.describe()} does not offer AUTH, but a user name is set")
+            _login(self.smtp, cfg.username, cfg.password or "")
+
+    def send(self, message: bytes, envelope_from: str, recipients: Sequence[str]) -> list[SendResult]:
+        assert self.smtp is not None
+        self._transmitted = False
+        try:
+            results = self._transaction(message, envelope_from, recipients)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.close()
+            when = "after the message was sent, before the answer" if self._transmitted else "before the message was complete"
+            raise ConnectionLost(f"connection to {self.config.describe()} lost {when}: {exc}",
+                                 uncertain=self._transmitted) from None
+        if any(r.code == 421 for r in results):
+            self.close()   # 421: the server is closing this connection
+        return results
+
+    def _transaction(self, message: bytes, envelope_from: str, recipients: Sequence[str]) -> list[SendResult]:
+        smtp = self.smtp
+        assert smtp is not None
+        options = self._mail_options(message, envelope_from, recipients)
+        if options is None:
+            return [SendResult(r, Status.PERMANENT, "the server does not offer SMTPUTF8, which "
+                               "this message or address needs", None, "mail") for r in recipients]
+        code, text = smtp.mail(envelope_from, options)
+        if code != 250:
+            self._reset(code)
+            return [_result(r, code, text, "mail") for r in recipients]
+        results: dict[str, SendResult] = {}
+        accepted = []
+        for rcpt in recipients:
+            code, text = smtp.rcpt(rcpt)
+            if code in (250, 251):
+                accepted.append(rcpt)
+            else:
+                results[rcpt] = _result(rcpt, code, text, "rcpt")
+        if not accepted:
+            self._reset(code)
+            return [results[r] for r in recipients]
+        code, text = self._data(message)
+        for rcpt in accepted:
+            results[rcpt] = _result(rcpt, code, text, "data")
+        return [results[r] for r in recipients]
+
+    def _mail_options(self, message: bytes, envelope_from: str, recipients: Sequence[str]) -> list[str] | None:
+        """[] for plain ASCII; SMTPUTF8 (RFC 6531) when anything is not, if the server offers it."""
+        assert self.smtp is not None
+        if message.isascii() and envelope_from.isascii() and all(r.isascii() for r in recipients):
+            return []
+        if not self.smtp.has_extn("smtputf8"):
+            return None
+        return ["SMTPUTF8", "BODY=8BITMIME"] if self.smtp.has_extn("8bitmime") else ["SMTPUTF8"]
+
+    def _data(self, message: bytes) -> tuple[int, bytes]:
+        assert self.smtp is not None
+        self.smtp.putcmd("data")
+        code, text = self.smtp.getreply()
+        if code != 354:
+            return code, text
+        payload = _LINE_START_DOT.sub(b"..", message)   # RFC 5321 4.5.2 dot-stuffing
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        self.smtp.send(payload + b".\r\n")
+        self._transmitted = True
+        return self.smtp.getreply()
+
+    def _reset(self, code: int) -> None:
+        if code != 421 and self.smtp is not None:
+            self.smtp.rset()
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            smtp.close()
+
+
+class SmtpAdapter(Adapter):
+    name = "smtp"
+
+    def __init__(self, config: SmtpConfig, *, connections: int = 1, ssl_context: ssl.SSLContext | None = None):
+        self.config = config
+        self.max_parallel = connections
+        self._context = ssl_context or ssl.create_default_context()
+        self._idle: list[_Connection] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(connections)
+        self.connections_opened = 0
+
+    def describe(self) -> str:
+        return f"{self.config.describe()} ({self.max_parallel} connection{'s' if self.max_parallel > 1 else ''})"
+
+    def open(self) -> None:
+        """Connect (and log in) once now, so that a wrong host or password stops the
+        campaign before anything is recorded as attempted."""
+        with self._lock:
+            if self._idle:
+                return
+        try:
+            conn = self._connect()
+        except ConnectionLost as exc:
+            raise AdapterError(str(exc)) from None
+        self._checkin(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def send(self, message: bytes, envelope_from: str, recipients: Sequence[str]) -> list[SendResult]:
+        with self._slots:
+            conn = self._checkout()
+            reused = conn is not None
+            conn = conn or self._connect()
+            try:
+                try:
+                    results = conn.send(message, envelope_from, recipients)
+                except ConnectionLost as exc:
+                    if exc.uncertain or not reused:
+                        raise
+                    # Servers close connections that sat idle; that is no failure.
+                    log.info("%s; reconnecting", exc)
+                    conn = self._connect()
+                    results = conn.send(message, envelope_from, recipients)
+            except BaseException:
+                conn.close()
+                raise
+            self._checkin(conn)
+            return results
+
+    def _connect(self) -> _Connection:
+        conn = _Connection(self.config, self._context)
+        conn.connect()
+        with self._lock:
+            self.connections_opened += 1
+        return conn
+
+    def _checkout(self) -> _Connection | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def _checkin(self, conn: _Connection) -> None:
+        if conn.usable:
+            with self._lock:
+                self._idle.append(conn)

@@ -1,0 +1,69 @@
+"""`newsletter demo`: the main job end to end on a workspace, with the embedded defaults.
+
+Check every edition, build the latest, import the sample subscribers into SQLite, and send
+the latest edition to the segment 'all' through the outbox adapter (nothing leaves the
+machine). Run it twice: the send journal makes the second send a no-op.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import campaign
+from .checking import run_check
+from .config import Workspace
+from .content.loader import edition_names
+from .delivery.runner import RunOptions
+from .errors import NewsletterError
+from .render.build import build_edition
+from .subscribers.importers import import_file
+from .subscribers.store import Store
+
+ADAPTER = "outbox"
+SEGMENT = "all"
+
+
+@dataclass
+class DemoReport:
+    lines: list[str] = field(default_factory=list)
+    all_delivered: bool = True
+
+
+def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
+    report = DemoReport()
+
+    def note(line: str) -> None:
+        report.lines.append(line)
+        say(line)
+
+    names = edition_names(ws)
+    if not names:
+        raise NewsletterError(f"no editions in {ws.issues_dir}; start one with `newsletter new`")
+    for r in run_check(ws, names):
+        note(f"1. checked {r.name}: {r.count('error')} error(s), {r.count('warning')} warning(s)")
+    latest = names[-1]
+    built = build_edition(ws, latest)
+    note(f"2. built {latest}: {len(built.manifest.get('variants', []))} variant(s) in {_rel(ws, built.out_dir)}/")
+    with Store.open(ws) as store:
+        sample = ws.subscribers_dir / "sample.csv"
+        if sample.is_file():
+            summary = import_file(store, sample)
+            note(f"3. imported {_rel(ws, sample)} into {_rel(ws, ws.db_path)}: {summary.line()}")
+        the_plan = campaign.plan(ws, store, latest, SEGMENT)
+        note(f"4. planned {latest} for segment '{SEGMENT}': {len(the_plan.recipients)} recipient(s) in "
+             f"{len(the_plan.variants)} variant(s)")
+        options = RunOptions.from_settings(ws.settings.delivery)
+        result = campaign.send(ws, store, the_plan, ADAPTER, options=options)
+    report.all_delivered = result.all_delivered
+    note(f"5. sent through the {ADAPTER} adapter: {result.sent} new message(s) this run; "
+         f"journal: {', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()) if v)}")
+    note(f"Look at: {_rel(ws, ws.outbox_dir)}/*.eml (the messages), {_rel(ws, built.out_dir)}/ "
+         f"(HTML, text, MJML per variant), `newsletter campaigns`, `newsletter preview {latest}`.")
+    return report
+
+
+def _rel(ws: Workspace, path) -> str:
+    try:
+        return str(path.relative_to(ws.root))
+    except ValueError:
+        return str(path)

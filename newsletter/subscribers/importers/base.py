@@ -1,0 +1,134 @@
+"""What the CSV formats share: a plan that says, column by column, where each cell goes.
+
+A format only decides the plan (from the header) and the defaults; turning cells into a
+Subscriber is the same for all of them, and so are the error messages.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from typing import Any, Iterator
+
+from ...errors import SourceError
+from ..importing import ImportOptions, RowError, build, check_attribute_name, check_attributes, check_value
+from ..models import InvalidValue, Subscriber, split_tags
+from .csvread import CsvInput, check_header, undecodable
+
+# Where a column's cells go:
+FIELD = "field"            # a Subscriber field (key: its name)
+TAGS = "tags"              # 'a, b; c'
+QUOTED_TAGS = "qtags"      # Mailchimp's '"a","b"'
+CONSENT = "consent"        # a consent key
+ATTR = "attr"              # one attribute, as text
+ATTR_JSON = "attr_json"    # one attribute, as JSON
+ATTRIBUTES = "attributes"  # a JSON object of attributes
+SKIP = "skip"              # known, deliberately not kept (e.g. listmonk's uuid)
+Plan = list[tuple[str, str, str]]  # (kind, key, column name)
+
+
+class CsvFormat:
+    """One CSV file in one format. Subclasses set ``plan``, ``default_consent`` and may
+    override ``finish`` for values that need more than one cell."""
+
+    name = "csv"
+
+    def __init__(self, inp: CsvInput, options: ImportOptions):
+        check_header(inp.label, inp.header_line, inp.header)
+        self.input = inp
+        self.label = inp.label
+        self.options = options
+        self.plan: Plan = self.make_plan(inp.header)
+        self.default_consent: dict[str, Any] = {}
+        self._index()
+
+    def _index(self) -> None:
+        """Column positions by kind, so that a row is read with a few comprehensions
+        instead of one call per cell (this is the hot loop of a large import)."""
+        by_kind: dict[str, list[tuple[str, int]]] = {}
+        for i, (kind, key, _) in enumerate(self.plan):
+            by_kind.setdefault(kind, []).append((key, i))
+        self._fields = by_kind.get(FIELD, [])
+        self._attrs = by_kind.get(ATTR, [])
+        self._consent = by_kind.get(CONSENT, [])
+        self._other = [(kind, key, self.plan[i][2], i) for kind in (TAGS, QUOTED_TAGS, ATTR_JSON, ATTRIBUTES)
+                       for key, i in by_kind.get(kind, [])]
+        self._width = len(self.plan)
+        for key, _ in self._attrs + by_kind.get(ATTR_JSON, []):
+            check_attribute_name(key)
+
+    def make_plan(self, header: list[str]) -> Plan:
+        raise NotImplementedError
+
+    def header_error(self, message: str) -> SourceError:
+        return SourceError(self.label, self.input.header_line, None, message)
+
+    def rows(self) -> Iterator[Subscriber | RowError]:
+        for line, cells in self.input.records():
+            yield self.row(line, cells)
+
+    def row(self, line: int, cells: list[str]) -> Subscriber | RowError:
+        if len(cells) != self._width:
+            if len(cells) > self._width:
+                return RowError(self.label, line, f"has {len(cells)} cells but the header names {self._width} "
+                                                  "columns; check for a stray delimiter or quote")
+            cells = cells + [""] * (self._width - len(cells))
+        reason = undecodable(cells)
+        if reason:
+            return RowError(self.label, line, reason)
+        try:
+            values = self.finish(self.values(cells))
+            return build(values, self.options, self.default_consent)
+        except InvalidValue as exc:
+            return RowError(self.label, line, str(exc))
+
+    def values(self, cells: list[str]) -> dict[str, Any]:
+        """The row's values by field. An empty cell means "no value"; an attribute keeps its
+        text exactly as written (normalisation of the other fields happens in build)."""
+        values: dict[str, Any] = {key: cells[i] for key, i in self._fields if cells[i]}
+        values["attributes"] = {key: cells[i] for key, i in self._attrs if cells[i]}
+        values["consent"] = {key: cells[i] for key, i in self._consent if cells[i]}
+        for kind, key, column, i in self._other:
+            if cells[i].strip():
+                _put(values, kind, key, column, cells[i])
+        return values
+
+    def finish(self, values: dict[str, Any]) -> dict[str, Any]:
+        return values
+
+
+def _put(values: dict[str, Any], kind: str, key: str, column: str, cell: str) -> None:
+    if kind == TAGS:
+        values["tags"] = split_tags(cell)
+    elif kind == QUOTED_TAGS:
+        values["tags"] = quoted_tags(cell)
+    elif kind == ATTR_JSON:
+        values["attributes"][key] = check_value(key, parse_json(cell, column))
+    else:
+        found = parse_json(cell, column)
+        if not isinstance(found, dict):
+            raise InvalidValue(column, f"expected a JSON object like {{\"city\": \"Lyon\"}}, got {cell[:40]!r}")
+        values["attributes"].update(check_attributes(found))
+
+
+_SIMPLE_QUOTED = re.compile(r'"[^"]*"(?:,"[^"]*")*')
+
+
+def quoted_tags(cell: str) -> list[str]:
+    """Mailchimp's '"Tag one","Tag two"'. The exact form Mailchimp writes is split directly;
+    anything else (spaces, doubled quotes) goes through the csv module."""
+    if _SIMPLE_QUOTED.fullmatch(cell):
+        return cell[1:-1].split('","')
+    return next(csv.reader([cell], skipinitialspace=True))
+
+
+def parse_json(cell: str, column: str) -> Any:
+    try:
+        return json.loads(cell)
+    except json.JSONDecodeError as exc:
+        raise InvalidValue(column, f"is not valid JSON ({exc.msg} at character {exc.pos + 1})") from None
+
+
+def canonical(column: str) -> str:
+    """'First Name' -> 'first_name', 'E-Mail' -> 'e_mail'."""
+    return "_".join(column.strip().lower().replace("-", " ").split())
