@@ -48,11 +48,11 @@ def import_goals(result: Any, _out: str) -> list[Goal]:
     """bench_import returns [(label, rows, wall s, cpu s), ...]; the goal is about the
     Mailchimp export into an empty store, on wall-clock time."""
     goals = []
-    for label, rows, wall, _cpu in result or []:
+    for label, rows, wall, cpu in result or []:
         if label.startswith("mailchimp") and "empty" in label:
             rate = rows / wall
             goals.append(Goal(f"import of {rows:,} Mailchimp rows at least 20,000 rows/s",
-                              f"{rate:,.0f} rows/s", rate >= 20_000))
+                              f"{rate:,.0f} rows/s ({rows / cpu:,.0f} per CPU second)", rate >= 20_000))
     return goals
 
 
