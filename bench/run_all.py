@@ -30,7 +30,8 @@ from typing import Any, Callable
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RESULTS, ROOT, Goal, Report, Unavailable, load_average, machine  # noqa: E402
+from bench.common import (RESULTS, ROOT, Goal, Report, Unavailable, load_average, machine,  # noqa: E402
+                          markdown_table)
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,6 @@ def _failed(bench: Benchmark, start: float) -> Outcome:
 
 
 def summary(outcomes: list[Outcome]) -> str:
-    from bench.common import markdown_table
-
     rows = []
     for o in outcomes:
         if not o.goals:
