@@ -62,7 +62,7 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
         if not _confirm(ws, the_plan, adapter, yes):
             return
         options = RunOptions.from_settings(ws.settings.delivery, resend_unknown=resend_unknown,
-                                           **_overrides(rate=rate, rate_per_hour=per_hour, connections=connections))
+                                           **_overrides(rate_per_second=rate, rate_per_hour=per_hour, connections=connections))
         with _progress_bar(len(the_plan.recipients)) as report:
             summary = campaign.send(ws, store, the_plan, adapter, options=options, progress=report)
     for line in campaign.iter_summary_lines(summary):

@@ -135,7 +135,7 @@ def test_live_reload_shows_edits_errors_and_recovery(preview: PreviewServer, pag
     path.write_text("\n".join(lines) + "\nfooter: Thanks: see you\n", encoding="utf-8")
     error = page.locator("#build-error")
     expect(error).to_contain_text(f"issues/2026-11/edition.yaml:{len(lines) + 1}:15", timeout=RELOAD_WITHIN_MS)
-    expect(error).to_contain_text("mapping values are not allowed here")
+    expect(error).to_contain_text("mapping values are not allowed in this context")
 
     save_atomically(path, original.replace(TITLE_EN, "Fixed and saved"))
     expect(email.locator("body")).to_contain_text("Fixed and saved", timeout=RELOAD_WITHIN_MS)

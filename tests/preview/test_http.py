@@ -87,7 +87,7 @@ def test_broken_yaml_shows_file_line_and_source(preview: PreviewServer, sample_w
     path.write_text("\n".join(lines) + "\nfooter: Thanks: see you\n", encoding="utf-8")
     reply = wait_for(preview, "/e/2026-11/", "could not be built")
     assert f"issues/2026-11/edition.yaml:{len(lines) + 1}:15" in reply.text
-    assert "mapping values are not allowed here" in reply.text
+    assert "mapping values are not allowed in this context" in reply.text
     assert "footer: Thanks: see you" in reply.text
 
 

@@ -1,0 +1,29 @@
+"""`newsletter demo` (what `make demo` runs): the main job end to end on the outbox."""
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from newsletter.cli import main
+
+
+def test_demo_runs_the_main_job_and_is_safe_to_repeat(sample_ws: Path) -> None:
+    first = CliRunner().invoke(main, ["-C", str(sample_ws), "demo"])
+    assert first.exit_code == 0, first.output
+    messages = sorted((sample_ws / "outbox").glob("*.eml"))
+    subscribed = sum(1 for line in (sample_ws / "subscribers" / "sample.csv").read_text().splitlines()[1:]
+                     if ",unsubscribed" not in line and ",cleaned" not in line)
+    assert len(messages) == subscribed
+    assert f"5. sent through the outbox adapter: {subscribed} new message(s)" in first.output
+    assert (sample_ws / "build" / "2026-11" / "manifest.json").is_file()
+    parsed = BytesParser(policy=policy.strict).parsebytes(messages[0].read_bytes())
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+
+    second = CliRunner().invoke(main, ["-C", str(sample_ws), "demo"])
+    assert second.exit_code == 0, second.output
+    assert "0 new message(s)" in second.output
+    assert len(list((sample_ws / "outbox").glob("*.eml"))) == subscribed
