@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .checking import linters
 from .compose import Composer, Recipient
@@ -36,26 +36,39 @@ class NotReady(NewsletterError):
 
 @dataclass
 class Plan:
-    """Who gets what. Rendering is done here, once per variant, never per recipient."""
+    """Who gets what, counted in one pass over the segment. Rendering is done here, once per
+    variant, never per recipient; the recipients themselves are read again from the store,
+    a page at a time, when sending (so a list of any size takes constant memory)."""
 
     loaded: LoadedEdition
     segment: str
     audiences: tuple[str, ...]
-    recipients: list[Recipient] = field(default_factory=list)
+    members: dict[str, set[int]] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)          # variant key -> recipients
+    first: dict[str, Recipient] = field(default_factory=dict)      # variant key -> its first recipient
     variants: dict[str, RenderedVariant] = field(default_factory=dict)
 
     @property
     def edition(self) -> str:
         return self.loaded.name
 
-    def count_by(self, what: Callable[[Recipient], str]) -> Counter[str]:
-        return Counter(what(r) for r in self.recipients)
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
-    def first_of_each_variant(self) -> dict[str, Recipient]:
-        first: dict[str, Recipient] = {}
-        for r in self.recipients:
-            first.setdefault(r.variant, r)
-        return first
+    def by_language(self) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for key, n in self.counts.items():
+            out[key.split("+")[0]] += n
+        return out
+
+    def recipient(self, sub: Subscriber) -> tuple[Recipient, str, tuple[str, ...]]:
+        """The recipient, the language it is sent in and the audience blocks it is shown."""
+        languages = self.loaded.edition.languages
+        lang = sub.language if sub.language in languages else self.loaded.default_language
+        shown = tuple(name for name in self.audiences if sub.stored_id in self.members[name])
+        key = "+".join((lang, *shown))
+        return Recipient(sub.stored_id, sub.email, sub.name, sub.merge_data(), key), lang, shown
 
 
 def audience_segments(loaded: LoadedEdition) -> tuple[str, ...]:
@@ -71,28 +84,20 @@ def ensure_ready(ws: Workspace, loaded: LoadedEdition) -> None:
                        f"(newsletter check {loaded.name}):\n{listing}")
 
 
-def recipient_for(sub: Subscriber, loaded: LoadedEdition, members: dict[str, set[int]]) -> tuple[Recipient, str, tuple[str, ...]]:
-    """The recipient, the language it is sent in and the audience blocks it is shown."""
-    languages = loaded.edition.languages
-    lang = sub.language if sub.language in languages else loaded.default_language
-    shown = tuple(name for name in sorted(members) if sub.stored_id in members[name])
-    key = "+".join((lang, *shown))
-    return Recipient(sub.stored_id, sub.email, sub.name, sub.merge_data(), key), lang, shown
-
-
 def plan(ws: Workspace, store: Store, edition: str, segment: str, *,
          asset_base_url: str | None = None) -> Plan:
     loaded = load_edition(ws, edition)
     ensure_ready(ws, loaded)
     store.segment(segment)  # an unknown segment is an error before anything else happens
     audiences = audience_segments(loaded)
-    members = {name: store.segment_ids(name) for name in audiences}
-    result = Plan(loaded, segment, audiences)
+    result = Plan(loaded, segment, audiences, {name: store.segment_ids(name) for name in audiences})
     needed: dict[str, tuple[str, tuple[str, ...]]] = {}
     for sub in store.iter_segment(segment):
-        recipient, lang, shown = recipient_for(sub, loaded, members)
-        result.recipients.append(recipient)
-        needed.setdefault(recipient.variant, (lang, shown))
+        recipient, lang, shown = result.recipient(sub)
+        result.counts[recipient.variant] += 1
+        if recipient.variant not in needed:
+            needed[recipient.variant] = (lang, shown)
+            result.first[recipient.variant] = recipient
     for key, (lang, shown) in sorted(needed.items()):
         result.variants[key] = render_variant(ws, loaded, lang, shown, asset_base_url=asset_base_url)
     return result
@@ -114,7 +119,7 @@ def write_samples(ws: Workspace, the_plan: Plan, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     made = composers(ws, the_plan, campaign="dry-run")
     written = []
-    for key, recipient in sorted(the_plan.first_of_each_variant().items()):
+    for key, recipient in sorted(the_plan.first.items()):
         path = folder / f"{the_plan.edition}-{key}.eml"
         path.write_bytes(made[key].compose(recipient))
         written.append(path)
@@ -151,9 +156,33 @@ def send(ws: Workspace, store: Store, the_plan: Plan, adapter_name: str, *,
                 on_hard_bounce=lambda sid: store.record_bounce(int(sid), limit),
                 progress=progress,
             )
-            return runner.run(campaign.id, the_plan.recipients)
+            people = _recipients(ws, store, the_plan, made, campaign=str(campaign.id))
+            return runner.run(campaign.id, people, lookup=lambda sids: _lookup(store, the_plan, sids))
     finally:
         journal.close()
+
+
+def _recipients(ws: Workspace, store: Store, the_plan: Plan, made: dict[str, Composer],
+                campaign: str) -> Iterator[Recipient]:
+    """The segment's members as they are now. Someone who joined since the plan may need a
+    variant the plan did not render: it is rendered then, once."""
+    for sub in store.iter_segment(the_plan.segment):
+        recipient, lang, shown = the_plan.recipient(sub)
+        if recipient.variant not in made:
+            variant = render_variant(ws, the_plan.loaded, lang, shown)
+            the_plan.variants[recipient.variant] = variant
+            made[recipient.variant] = Composer(variant, ws.settings, ws.secrets.secret_key,
+                                               clock=utc_now, campaign=campaign)
+        yield recipient
+
+
+def _lookup(store: Store, the_plan: Plan, sids: Sequence[str]) -> dict[str, Recipient]:
+    found = {}
+    for sid in sids:
+        sub = store.get_by_id(int(sid))
+        if sub is not None and sub.is_subscribed:
+            found[sid] = the_plan.recipient(sub)[0]
+    return found
 
 
 def already_sent(ws: Workspace, edition: str, segment: str, adapter_name: str) -> dict[str, int]:

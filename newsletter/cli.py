@@ -54,7 +54,7 @@ class Group(click.Group):
         return sorted(set(super().list_commands(ctx)) | set(_discover()))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return super().get_command(ctx, name) or _discover().get(name)
+        return super().get_command(ctx, name) or _command(name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -70,6 +70,27 @@ class Group(click.Group):
 
 
 _COMMANDS: dict[str, click.Command] | None = None
+
+
+def _command(name: str) -> click.Command | None:
+    """The command ``name``. Its module is named after it (build -> commands/build.py), so
+    running one command imports that module only, not every other command's libraries
+    (start-up time is most of a short command's time). Other names: every module is searched."""
+    module_name = name.replace("-", "_")
+    if _COMMANDS is None and module_name.isidentifier() and not module_name.startswith("_"):
+        from . import commands
+
+        qualified = f"{commands.__name__}.{module_name}"
+        try:
+            module = importlib.import_module(qualified)
+        except ModuleNotFoundError as exc:
+            if exc.name != qualified:
+                raise
+        else:
+            for cmd in getattr(module, "COMMANDS", ()):
+                if cmd.name == name:
+                    return cmd
+    return _discover().get(name)
 
 
 def _discover() -> dict[str, click.Command]:

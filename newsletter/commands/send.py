@@ -56,14 +56,14 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
             for line in campaign.send_tests(ws, the_plan, tests, adapter):
                 click.echo(f"test: {line}")
             return
-        if not the_plan.recipients:
+        if not the_plan.total:
             click.echo("Nobody to send to.")
             return
         if not _confirm(ws, the_plan, adapter, yes):
             return
         options = RunOptions.from_settings(ws.settings.delivery, resend_unknown=resend_unknown,
                                            **_overrides(rate_per_second=rate, rate_per_hour=per_hour, connections=connections))
-        with _progress_bar(len(the_plan.recipients)) as report:
+        with _progress_bar(the_plan.total) as report:
             summary = campaign.send(ws, store, the_plan, adapter, options=options, progress=report)
     for line in campaign.iter_summary_lines(summary):
         click.echo(line)
@@ -81,11 +81,10 @@ def _overrides(**values: Any) -> dict[str, Any]:
 def _describe(the_plan: campaign.Plan, adapter: str) -> None:
     ed = the_plan.loaded.edition
     click.echo(f"Edition {the_plan.edition} (number {ed.number}) to segment '{the_plan.segment}' "
-               f"via {adapter}: {len(the_plan.recipients)} recipient(s)")
-    by_lang = the_plan.count_by(lambda r: r.variant.split("+")[0])
+               f"via {adapter}: {the_plan.total} recipient(s)")
+    by_lang = the_plan.by_language()
     click.echo("  by language: " + (", ".join(f"{k} {v}" for k, v in sorted(by_lang.items())) or "-"))
-    by_variant = the_plan.count_by(lambda r: r.variant)
-    click.echo("  by variant:  " + (", ".join(f"{k} {v}" for k, v in sorted(by_variant.items())) or "-"))
+    click.echo("  by variant:  " + (", ".join(f"{k} {v}" for k, v in sorted(the_plan.counts.items())) or "-"))
 
 
 def _confirm(ws: Any, the_plan: campaign.Plan, adapter: str, yes: bool) -> bool:
@@ -95,7 +94,7 @@ def _confirm(ws: Any, the_plan: campaign.Plan, adapter: str, yes: bool) -> bool:
         click.echo("  resuming: the journal has " + ", ".join(f"{k} {v}" for k, v in sorted(done.items()) if v)
                    + " (nobody recorded as sent is sent to again)")
         waiting = sum(done.get(s, 0) for s in ("pending", "failed-temporary"))
-        new = len(the_plan.recipients) - sum(done.values())
+        new = the_plan.total - sum(done.values())
         if waiting <= 0 and new <= 0:
             click.echo("Nothing left to send: this campaign is complete.")
             return False
@@ -103,7 +102,7 @@ def _confirm(ws: Any, the_plan: campaign.Plan, adapter: str, yes: bool) -> bool:
         return True
     if not sys.stdin.isatty():
         raise click.UsageError("a real send needs confirmation: pass --yes (or try --dry-run first)")
-    click.confirm(f"Send to {len(the_plan.recipients)} recipient(s) via {adapter} now?", abort=True)
+    click.confirm(f"Send to {the_plan.total} recipient(s) via {adapter} now?", abort=True)
     return True
 
 

@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .. import db
 from ..errors import DeliveryError
@@ -240,6 +240,28 @@ class Journal:
         rows = self.conn().execute("SELECT status, COUNT(*) FROM campaign_recipients "
                                    "WHERE campaign = ? GROUP BY status", (campaign_id,))
         return {**dict.fromkeys(STATUSES, 0), **dict(rows.fetchall())}
+
+    def pages(self, campaign_id: int, *statuses: str, size: int = 500) -> Iterator[list[JournalRow]]:
+        """The rows with these statuses, ``size`` at a time in journal order, each page read
+        fresh, so that a campaign of any size is walked in constant memory while it changes."""
+        sql = ("SELECT rowid, subscriber, email, variant, status, attempts, reply, updated "
+               "FROM campaign_recipients WHERE campaign = ? AND rowid > ?")
+        if statuses:
+            sql += f" AND status IN ({', '.join('?' * len(statuses))})"
+        sql += " ORDER BY rowid LIMIT ?"
+        last = 0
+        while True:
+            found = self.conn().execute(sql, (campaign_id, last, *statuses, size)).fetchall()
+            if not found:
+                return
+            last = found[-1]["rowid"]
+            yield [JournalRow(**{k: r[k] for k in r.keys() if k != "rowid"}) for r in found]
+
+    def emails(self, campaign_id: int, *statuses: str) -> set[str]:
+        """The lower-cased addresses of the rows with these statuses."""
+        sql = (f"SELECT lower(email) FROM campaign_recipients WHERE campaign = ? "
+               f"AND status IN ({', '.join('?' * len(statuses))})")
+        return {row[0] for row in self.conn().execute(sql, (campaign_id, *statuses))}
 
     def rows(self, campaign_id: int, *statuses: str) -> list[JournalRow]:
         sql = "SELECT subscriber, email, variant, status, attempts, reply, updated FROM campaign_recipients WHERE campaign = ?"

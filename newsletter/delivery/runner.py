@@ -37,7 +37,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..compose import ComposeError, Composer, Recipient, checked_address
 from ..config import Delivery
@@ -47,6 +47,9 @@ from .journal import (FAILED_PERMANENT, FAILED_TEMPORARY, FINISHED, OPEN, PAUSED
                       SKIPPED, Journal, JournalRow, LeaseOwner)
 
 log = logging.getLogger(__name__)
+# Subscriber ids -> their Recipient, for the ids found (the caller's store lookup).
+Lookup = Callable[[Sequence[str]], Mapping[str, Recipient]]
+BUFFER = 1000  # jobs waiting in memory at most (plus retries): memory does not grow with the list
 
 
 @dataclass(frozen=True)
@@ -186,25 +189,39 @@ class CampaignRunner:
         self.progress = progress or (lambda _p: None)
         self.clock = clock
 
-    def run(self, campaign_id: int, recipients: Iterable[Recipient]) -> Summary:
+    def run(self, campaign_id: int, recipients: Iterable[Recipient],
+            lookup: Lookup | None = None) -> Summary:
         """Send campaign ``campaign_id`` to ``recipients`` (each with its variant key), skipping
         everyone the journal already has as sent, failed permanently or skipped.
+
+        ``recipients`` is read once, as a stream, to put everyone in the journal. Given
+        ``lookup`` (subscriber ids -> their Recipient), the recipients to send to are then
+        fetched a page at a time, so a campaign of any size runs in constant memory; without
+        it they are kept in memory (fine for small lists and tests).
         Raises CampaignLocked (exit code 3) if another process is sending it."""
+        if lookup is None:
+            by_id: dict[str, Recipient] = {}
+            for r in recipients:
+                by_id.setdefault(str(r.id), r)
+            recipients = list(by_id.values())
+            lookup = lambda sids: {s: by_id[s] for s in sids if s in by_id}  # noqa: E731
         owner = LeaseOwner.this_process()
         self.journal.acquire(campaign_id, owner, self.options.lease_seconds)
         try:
-            return self._run(campaign_id, recipients, owner)
+            return self._run(campaign_id, recipients, lookup, owner)
         finally:
             self.journal.release(campaign_id, owner)
 
-    def _run(self, campaign_id: int, recipients: Iterable[Recipient], owner: LeaseOwner) -> Summary:
+    def _run(self, campaign_id: int, recipients: Iterable[Recipient], lookup: Lookup,
+             owner: LeaseOwner) -> Summary:
         started = self.clock()
-        jobs, skipped = self._prepare(campaign_id, recipients)
-        summary = Summary(campaign_id, to_send=len(jobs), skipped=skipped)
-        if jobs:
+        to_send, skipped = self._prepare(campaign_id, recipients)
+        summary = Summary(campaign_id, to_send=to_send, skipped=skipped)
+        if to_send:
             self.journal.set_status(campaign_id, OPEN)
             self.adapter.open()
-            _Dispatch(self, campaign_id, owner, summary).run(jobs)
+            dispatch = _Dispatch(self, campaign_id, owner, summary)
+            dispatch.run(self._jobs(campaign_id, lookup, dispatch.skip))
         summary.counts = self.journal.counts(campaign_id)
         summary.unknown = self.journal.rows(campaign_id, SENDING)
         summary.elapsed = self.clock() - started
@@ -215,36 +232,60 @@ class CampaignRunner:
                         "again. Resend them with --resend-unknown.", len(summary.unknown))
         return summary
 
-    def _prepare(self, campaign_id: int, recipients: Iterable[Recipient]) -> tuple[list[_Job], int]:
-        """Put every recipient in the journal and return the ones to send now, plus how many
-        were skipped here (no longer in the segment, or an address seen twice)."""
-        by_id: dict[str, Recipient] = {}
-        for r in recipients:
-            by_id.setdefault(str(r.id), r)
-        missing = sorted({r.variant for r in by_id.values()} - set(self.composers))
-        if missing:
-            raise DeliveryError(f"no rendered variant for {', '.join(map(repr, missing))}; "
-                                f"have: {', '.join(self.composers) or 'none'}")
-        self.journal.enqueue(campaign_id, ((sid, r.email, r.variant) for sid, r in by_id.items()))
-        wanted = (PENDING, FAILED_TEMPORARY, SENDING) if self.options.resend_unknown else (PENDING, FAILED_TEMPORARY)
-        jobs, skipped, seen = [], 0, self._addresses_done(campaign_id)
-        for row in self.journal.rows(campaign_id, *wanted):
-            recipient = by_id.get(row.subscriber)
-            address = recipient.email.lower() if recipient else ""
-            if recipient is None or address in seen:
-                why = "no longer in the segment" if recipient is None else f"{recipient.email} gets this campaign already"
-                self.journal.record(campaign_id, row.subscriber, SKIPPED, why)
-                skipped += 1
-                continue
-            seen.add(address)
-            jobs.append(_Job(recipient, row.subscriber))
-        return jobs, skipped
+    @property
+    def _wanted(self) -> tuple[str, ...]:
+        return (PENDING, FAILED_TEMPORARY, SENDING) if self.options.resend_unknown else (PENDING, FAILED_TEMPORARY)
+
+    def _prepare(self, campaign_id: int, recipients: Iterable[Recipient]) -> tuple[int, int]:
+        """Put every recipient in the journal (one transaction: a recipient whose variant was
+        not rendered stops it before anything is written), mark those who left the segment
+        as skipped, and return (how many are to be sent now, how many were skipped)."""
+        current: set[str] = set()
+
+        def rows() -> Iterator[tuple[str, str, str]]:
+            for r in recipients:
+                if r.variant not in self.composers:
+                    raise DeliveryError(f"no rendered variant for {r.variant!r}; "
+                                        f"have: {', '.join(self.composers) or 'none'}")
+                sid = str(r.id)
+                if sid not in current:
+                    current.add(sid)
+                    yield sid, r.email, r.variant
+
+        self.journal.enqueue(campaign_id, rows())
+        skipped = 0
+        for page in self.journal.pages(campaign_id, *self._wanted):
+            for row in page:
+                if row.subscriber not in current:
+                    self.journal.record(campaign_id, row.subscriber, SKIPPED, "no longer in the segment")
+                    skipped += 1
+        counts = self.journal.counts(campaign_id)
+        return sum(counts[s] for s in self._wanted), skipped
+
+    def _jobs(self, campaign_id: int, lookup: Lookup,
+              skip: Callable[[str, str], None]) -> Iterator[_Job]:
+        """The recipients to send to now, a journal page at a time. Two subscriber records
+        with one address get one message: the second is skipped."""
+        seen = self._addresses_done(campaign_id)
+        for page in self.journal.pages(campaign_id, *self._wanted):
+            found = lookup([row.subscriber for row in page])
+            for row in page:
+                recipient = found.get(row.subscriber)
+                if recipient is None:
+                    skip(row.subscriber, "no longer in the segment")
+                    continue
+                address = recipient.email.lower()
+                if address in seen:
+                    skip(row.subscriber, f"{recipient.email} gets this campaign already")
+                    continue
+                seen.add(address)
+                yield _Job(recipient, row.subscriber)
 
     def _addresses_done(self, campaign_id: int) -> set[str]:
         """Addresses that already have (or may have) this campaign, so that two subscriber
         records with one address do not make it arrive twice."""
         done = ("sent",) if self.options.resend_unknown else ("sent", SENDING)
-        return {row.email.lower() for row in self.journal.rows(campaign_id, *done)}
+        return self.journal.emails(campaign_id, *done)
 
 
 class _Dispatch:
@@ -263,6 +304,7 @@ class _Dispatch:
         self.waiting: list[tuple[float, int, _Job]] = []
         self.order = itertools.count()
         self.in_flight = 0
+        self.source: Iterator[_Job] | None = None
         self.in_a_row = 0
         self.done = 0
         self.started = runner.clock()
@@ -274,9 +316,9 @@ class _Dispatch:
 
     # -- the coordinating thread ---------------------------------------------------------------
 
-    def run(self, jobs: list[_Job]) -> None:
-        for job in jobs:
-            self._wait(job, 0.0)
+    def run(self, jobs: Iterator[_Job]) -> None:
+        self.source = jobs
+        self._refill()
         threads = [threading.Thread(target=self._worker, name=f"send-{i}", daemon=True)
                    for i in range(self.workers)]
         for t in threads:
@@ -296,7 +338,7 @@ class _Dispatch:
                     self._pause("another process took over this campaign's lock")
                 last_renewal = now
             self._dispatch(now)
-            if self.in_flight == 0 and (not self.waiting or self.summary.paused):
+            if self.in_flight == 0 and ((not self.waiting and self.source is None) or self.summary.paused):
                 return
             timeout = renew_every
             if self.waiting and self.in_flight < self.workers and not self.summary.paused:
@@ -306,20 +348,36 @@ class _Dispatch:
             except queue.Empty:
                 pass
 
+    def _refill(self) -> None:
+        """Take jobs from the source until BUFFER wait in the heap (so memory stays bounded
+        whatever the campaign's size)."""
+        while self.source is not None and len(self.waiting) < BUFFER:
+            job = next(self.source, None)
+            if job is None:
+                self.source = None
+            else:
+                self._wait(job, 0.0)
+
+    def skip(self, sid: str, why: str) -> None:
+        self.r.journal.record(self.campaign, sid, SKIPPED, why)
+        self.summary.skipped += 1
+        self.done += 1
+        self._report()
+
     def _dispatch(self, now: float) -> None:
         """Hand ready jobs to idle workers, checking each recipient is still subscribed at
         the last moment (the queue never holds more jobs than there are workers)."""
+        self._refill()
         while (not self.summary.paused and self.in_flight < self.workers
                and self.waiting and self.waiting[0][0] <= now):
             job = heapq.heappop(self.waiting)[2]
             if not self.r.still_subscribed(job.recipient.id):
-                self.r.journal.record(self.campaign, job.sid, SKIPPED, "unsubscribed after the campaign started")
-                self.summary.skipped += 1
-                self.done += 1
-                self._report()
+                self.skip(job.sid, "unsubscribed after the campaign started")
+                self._refill()
                 continue
             self.work.put(job)
             self.in_flight += 1
+            self._refill()
 
     def _handle(self, outcome: _Outcome) -> None:
         self.in_flight -= 1

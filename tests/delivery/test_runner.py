@@ -306,3 +306,21 @@ def test_interrupt_does_not_wait_for_a_rate_limit_slot(journal, settings, tmp_pa
             campaign.id, make_recipients(5))
     assert sorted(statuses(journal, campaign.id).values()) == [PENDING] * 3 + [SENT] * 2
     assert journal.campaign(campaign.id).lease_owner is None
+
+
+def test_with_a_lookup_recipients_are_read_a_page_at_a_time(journal, settings, tmp_path):
+    """With ``lookup``, the runner streams the list once into the journal and then asks for
+    recipients a journal page at a time: never more than a page in one call."""
+    people = make_recipients(1200)
+    by_id = {str(p.id): p for p in people}
+    asked: list[int] = []
+
+    def lookup(sids):
+        asked.append(len(sids))
+        return {s: by_id[s] for s in sids}
+
+    campaign = journal.create_campaign("2026-11", "all", "outbox")
+    summary = runner_for(journal, OutboxAdapter(tmp_path), settings).run(campaign.id, iter(people), lookup=lookup)
+    assert summary.sent == 1200 and summary.all_delivered
+    assert sum(asked) == 1200 and max(asked) <= 500 and len(asked) >= 3
+    assert len(list(tmp_path.glob("*.eml"))) == 1200

@@ -1,0 +1,63 @@
+"""Command look-up: running one command imports its own module only; every command is still
+found and listed."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from newsletter.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = """
+import json, sys
+from newsletter.cli import main
+try:
+    main(sys.argv[1:], prog_name="newsletter")
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+# What only sending, importing or previewing needs; a build that loads them starts slower.
+NOT_FOR_BUILD = ["email_validator", "idna", "smtplib", "http.server", "watchfiles", "newsletter.delivery"]
+
+
+def modules_loaded(*args: str) -> list[str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
+                         env=env, check=True, timeout=120).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def command_modules_loaded(*args: str) -> list[str]:
+    return [m for m in modules_loaded(*args) if m.startswith("newsletter.commands.")]
+
+
+def test_running_a_command_imports_only_its_module() -> None:
+    assert command_modules_loaded("build", "--help") == ["newsletter.commands.build"]
+
+
+def test_unknown_command_searches_every_module_and_fails_clearly() -> None:
+    loaded = command_modules_loaded("biuld")
+    modules = sorted(p.stem for p in (ROOT / "newsletter" / "commands").glob("*.py") if p.stem != "__init__")
+    assert loaded == [f"newsletter.commands.{m}" for m in modules]
+    result = CliRunner().invoke(main, ["biuld"])
+    assert result.exit_code == 2 and "No such command 'biuld'" in result.output
+
+
+def test_help_lists_every_command_module() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for path in (ROOT / "newsletter" / "commands").glob("*.py"):
+        if path.stem != "__init__":
+            assert f"  {path.stem} " in result.output, path.stem
+
+
+def test_a_build_loads_nothing_that_only_sending_or_importing_needs(sample_ws: Path, tmp_path: Path) -> None:
+    loaded = modules_loaded("-C", str(sample_ws), "build", "2026-11", "-o", str(tmp_path / "out"))
+    assert "newsletter.render.build" in loaded  # it did build
+    assert [m for m in NOT_FOR_BUILD if m in loaded] == []
