@@ -54,8 +54,15 @@ class Recorder:
     drop_every: int | None = None
     drop_after_data: set[str] = field(default_factory=set)
     always_temporary: bool = False
+    pipelining: bool = False   # advertise PIPELINING (RFC 2920) in the EHLO reply
     transactions: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
@@ -128,6 +135,14 @@ class SmtpServer:
 def smtp_server() -> Iterator[SmtpServer]:
     """A plain SMTP server (no TLS, no AUTH), with SMTPUTF8 off."""
     yield from _serve()
+
+
+@pytest.fixture(params=["plain", "pipelining"])
+def any_server(request) -> Iterator[SmtpServer]:
+    """A plain SMTP server, once without and once with PIPELINING offered."""
+    for server in _serve():
+        server.handler.pipelining = request.param == "pipelining"
+        yield server
 
 
 @pytest.fixture

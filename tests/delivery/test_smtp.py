@@ -129,51 +129,51 @@ def test_one_connection_serves_many_messages(smtp_server, message):
     assert len({m.peer for m in smtp_server.handler.messages}) == 1
 
 
-def test_connection_closed_by_the_server_is_reopened(smtp_server, message):
-    smtp_server.handler.drop_every = 3
-    with smtp(smtp_server.port) as adapter:
+def test_connection_closed_by_the_server_is_reopened(any_server, message):
+    any_server.handler.drop_every = 3
+    with smtp(any_server.port) as adapter:
         results = [adapter.send(message, FROM, [f"r{i}@example.org"])[0] for i in range(7)]
     assert all(r.status is Status.SENT for r in results)
-    assert smtp_server.handler.per_address() == {f"r{i}@example.org": 1 for i in range(7)}
+    assert any_server.handler.per_address() == {f"r{i}@example.org": 1 for i in range(7)}
     assert adapter.connections_opened > 1
 
 
-def test_answer_lost_after_the_message_went_out_is_uncertain(smtp_server, message):
-    smtp_server.handler.drop_after_data = {"lost@example.org"}
-    with smtp(smtp_server.port) as adapter:
+def test_answer_lost_after_the_message_went_out_is_uncertain(any_server, message):
+    any_server.handler.drop_after_data = {"lost@example.org"}
+    with smtp(any_server.port) as adapter:
         with pytest.raises(ConnectionLost) as err:
             adapter.send(message, FROM, ["lost@example.org"])
         assert err.value.uncertain
         assert adapter.send(message, FROM, ["next@example.org"])[0].status is Status.SENT
-    assert smtp_server.handler.per_address() == {"lost@example.org": 1, "next@example.org": 1}
+    assert any_server.handler.per_address() == {"lost@example.org": 1, "next@example.org": 1}
 
 
-def test_replies_per_recipient(smtp_server, message):
-    smtp_server.handler.temporary["later@example.org"] = 1
-    smtp_server.handler.permanent.add("gone@example.org")
-    with smtp(smtp_server.port) as adapter:
+def test_replies_per_recipient(any_server, message):
+    any_server.handler.temporary["later@example.org"] = 1
+    any_server.handler.permanent.add("gone@example.org")
+    with smtp(any_server.port) as adapter:
         ok, later, gone = adapter.send(message, FROM, ["ok@example.org", "later@example.org", "gone@example.org"])
     assert (ok.status, ok.code, ok.stage) == (Status.SENT, 250, "data")
     assert (later.status, later.code, later.hard_bounce) == (Status.TEMPORARY, 451, False)
     assert (gone.status, gone.code, gone.hard_bounce) == (Status.PERMANENT, 550, True)
     assert gone.reply == "550 5.1.1 <gone@example.org>: user unknown"
-    assert smtp_server.handler.messages[0].rcpt_tos == ["ok@example.org"]
+    assert any_server.handler.messages[0].rcpt_tos == ["ok@example.org"]
 
 
-def test_everyone_refused_sends_no_data(smtp_server, message):
-    smtp_server.handler.permanent.add("gone@example.org")
-    with smtp(smtp_server.port) as adapter:
+def test_everyone_refused_sends_no_data(any_server, message):
+    any_server.handler.permanent.add("gone@example.org")
+    with smtp(any_server.port) as adapter:
         assert adapter.send(message, FROM, ["gone@example.org"])[0].status is Status.PERMANENT
         assert adapter.send(message, FROM, ["ok@example.org"])[0].status is Status.SENT
-    assert smtp_server.handler.per_address() == {"ok@example.org": 1}
+    assert any_server.handler.per_address() == {"ok@example.org": 1}
 
 
-def test_lines_starting_with_a_dot_arrive_intact(smtp_server):
+def test_lines_starting_with_a_dot_arrive_intact(any_server):
     data = (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: dots\r\n\r\n"
             b".\r\n..two\r\n.x\r\nend\r\n")
-    with smtp(smtp_server.port) as adapter:
+    with smtp(any_server.port) as adapter:
         adapter.send(data, FROM, ["b@example.org"])
-    assert smtp_server.handler.messages[0].data == data
+    assert any_server.handler.messages[0].data == data
 
 
 def test_smtputf8_only_when_offered(smtp_server, smtputf8_server, message):
@@ -205,3 +205,16 @@ def test_connections_in_parallel_never_exceed_the_pool(smtp_server, message):
 def test_ssl_context_defaults_to_verifying():
     adapter = SmtpAdapter(parse_smtp_url("smtps://host"))
     assert adapter._context.verify_mode == ssl.CERT_REQUIRED and adapter._context.check_hostname
+
+
+def test_pipelining_is_used_when_offered(any_server, message, monkeypatch):
+    from newsletter.delivery import smtp as smtp_module
+
+    calls = []
+    original = smtp_module._Connection._pipelined
+    monkeypatch.setattr(smtp_module._Connection, "_pipelined",
+                        lambda self, *a: calls.append(1) or original(self, *a))
+    with smtp(any_server.port) as adapter:
+        assert adapter.send(message, FROM, ["a@example.org", "b@example.org"])[0].status is Status.SENT
+    assert len(calls) == (1 if any_server.handler.pipelining else 0)
+    assert any_server.handler.messages[0].rcpt_tos == ["a@example.org", "b@example.org"]
