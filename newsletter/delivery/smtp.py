@@ -208,8 +208,8 @@ class _Connection:
         fast link. The outcome per recipient is the same as without pipelining."""
         smtp = self.smtp
         assert smtp is not None
-        commands = [f"MAIL FROM:{smtplib.quoteaddr(envelope_from)}"]
-        commands += [f"RCPT TO:{smtplib.quoteaddr(r)}" for r in recipients]
+        commands = [f"MAIL FROM:{_angle(envelope_from)}"]
+        commands += [f"RCPT TO:{_angle(r)}" for r in recipients]
         smtp.send("".join(f"{c}\r\n" for c in commands) + "DATA\r\n")
         mail_code, mail_text = smtp.getreply()
         replies = [smtp.getreply() for _ in recipients]
@@ -354,3 +354,12 @@ def dot_stuff(message: bytes) -> bytes:
     speed; a multi-line regex over a 50 KB message cost a fifth of the sender's CPU."""
     payload = message.replace(b"\n.", b"\n..")
     return b"." + payload if payload.startswith(b".") else payload
+
+
+def _angle(address: str) -> str:
+    """'<address>' for the envelope. The addresses here were checked before (a bare
+    addr-spec), so smtplib.quoteaddr's pure-Python parsing, a tenth of the sender's CPU, is
+    only needed for anything unusual."""
+    if address.isascii() and address.isprintable() and not any(c in address for c in " <>\"()"):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
