@@ -7,6 +7,7 @@ another component's tables, so a PostgreSQL backend can replace one component at
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -23,11 +24,33 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn, path)
         # NORMAL is durable across process crashes in WAL mode (only an OS crash can lose
         # the last transactions), which is what a send journal needs.
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, path: Path | str) -> None:
+    """Switch the file to WAL mode. Two processes opening a new file at once race for this,
+    and SQLite answers "database is locked" at once, without calling the busy handler, so
+    retry here for up to the busy timeout. WAL mode is kept in the file: once set, this is a
+    read that never waits."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        else:
+            if mode.lower() == "wal":
+                return
+            if time.monotonic() >= deadline:
+                raise sqlite3.OperationalError(f"{path}: could not switch to WAL mode (still {mode!r})")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str]) -> int:

@@ -92,7 +92,9 @@ def test_two_sends_of_one_campaign_at_once(tmp_path, smtp_server):
     procs = [start(db, smtp_server.port, *args) for _ in range(2)]
     results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]
     codes = sorted(code for code, _, _ in results)
-    assert codes == [0, 3], results
+    if codes != [0, 3]:
+        print(*(f"exit {code}\nstdout:\n{out}\nstderr:\n{err}" for code, out, err in results), sep="\n")
+    assert codes == [0, 3], "see the captured output for each process's exit code and output"
     refused = next(err for code, _, err in results if code == 3)
     assert "campaign 1 is being sent by another process" in refused
     assert smtp_server.handler.per_address() == {f"reader{i}@example.org": 1 for i in range(1, 201)}
