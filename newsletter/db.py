@@ -24,7 +24,8 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
-        _use_wal(conn, path)
+        if str(path) != ":memory:":  # an in-memory database has no WAL
+            _use_wal(conn, path)
         # NORMAL is durable across process crashes in WAL mode (only an OS crash can lose
         # the last transactions), which is what a send journal needs.
         conn.execute("PRAGMA synchronous = NORMAL")
