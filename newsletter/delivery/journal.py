@@ -22,7 +22,6 @@ import sqlite3
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -164,7 +163,6 @@ class Journal:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self._local = threading.local()
-        self._write_lock = threading.Lock()
         db.migrate(self.conn(), "journal", MIGRATIONS)
 
     def conn(self) -> sqlite3.Connection:
@@ -179,26 +177,17 @@ class Journal:
             conn.close()
             self._local.conn = None
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction on the calling thread's connection, committed on leaving.
-        Threads of this process take turns on a lock first: SQLite's own busy handler waits by
-        sleeping (1 ms, 2 ms, 5 ms, ...), which would stall every send thread behind a commit
-        that takes microseconds. Other processes still meet SQLite's lock and busy timeout."""
-        conn = self.conn()
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-
     def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         """One statement in its own committed transaction."""
-        with self._transaction() as conn:
-            return conn.execute(sql, params)
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(sql, params)
+            conn.execute("COMMIT")
+            return cur
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     # -- campaigns -----------------------------------------------------------------------
 
@@ -212,12 +201,18 @@ class Journal:
         """The campaign of this edition, segment and adapter, created if there is none yet.
         Finished ones count too: sending an edition again must resume it, not start over.
         Atomic, so two processes started together end up with the same campaign."""
-        with self._transaction() as conn:
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             found = self.find_campaign(edition, segment, adapter)
             if found is None:
                 now = _now()
                 conn.execute("INSERT INTO campaigns (edition, segment, adapter, created, updated) "
                              "VALUES (?, ?, ?, ?, ?)", (edition, segment, adapter, now, now))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         return found or self.find_campaign(edition, segment, adapter)  # type: ignore[return-value]
 
     def find_campaign(self, edition: str, segment: str, adapter: str) -> Campaign | None:
@@ -280,7 +275,9 @@ class Journal:
 
     def acquire(self, campaign_id: int, owner: LeaseOwner, seconds: float) -> None:
         """Take the campaign for ``seconds``, or raise CampaignLocked naming the holder."""
-        with self._transaction() as conn:
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             row = conn.execute("SELECT lease_owner, lease_expires FROM campaigns WHERE id = ?",
                                (campaign_id,)).fetchone()
             if row is None:
@@ -288,6 +285,10 @@ class Journal:
             self._refuse_if_held(campaign_id, row["lease_owner"], row["lease_expires"], owner)
             conn.execute("UPDATE campaigns SET lease_owner = ?, lease_expires = ? WHERE id = ?",
                          (str(owner), time.time() + seconds, campaign_id))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _refuse_if_held(campaign_id: int, holder_text: str | None, expires: float | None,
@@ -320,13 +321,20 @@ class Journal:
     def enqueue(self, campaign_id: int, recipients: Iterable[tuple[str, str, str]]) -> int:
         """Add (subscriber, email, variant) rows as pending; rows already there are kept as
         they are. Returns how many were new."""
+        conn = self.conn()
         now = _now()
-        with self._transaction() as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO campaign_recipients (campaign, subscriber, email, variant, updated) "
                 "VALUES (?, ?, ?, ?, ?)", ((campaign_id, s, e, v, now) for s, e, v in recipients))
-            return conn.total_changes - before
+            added = conn.total_changes - before
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return added
 
     def claim(self, campaign_id: int, subscriber: str, email: str, resend_unknown: bool = False) -> bool:
         """Mark a recipient "sending" (committed before the message goes out). False if its

@@ -120,39 +120,3 @@ def test_campaign_for_creates_once_and_then_resumes(journal):
     journal.set_status(first.id, "finished")
     assert journal.campaign_for("2026-11", "all", "smtp").id == first.id
     assert journal.campaign_for("2026-11", "leaders", "smtp").id != first.id
-
-
-def test_send_threads_of_one_process_never_wait_on_sqlite(tmp_path, monkeypatch):
-    # Send threads take turns on the journal's own lock. With SQLite's busy timeout at zero,
-    # any two of them meeting inside SQLite would fail with "database is locked" (and with the
-    # real timeout, SQLite's busy handler would sleep whole milliseconds).
-    import threading
-
-    from newsletter import db
-
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 0)
-    journal = Journal(tmp_path / "journal.sqlite3")
-    campaign = journal.create_campaign("2026-11", "all", "smtp").id
-    threads, per_thread = 6, 60
-    journal.enqueue(campaign, [(f"{t}-{i}", f"r{t}-{i}@example.org", "en")
-                               for t in range(threads) for i in range(per_thread)])
-    errors: list[BaseException] = []
-
-    def sender(t: int) -> None:
-        try:
-            for i in range(per_thread):
-                sid = f"{t}-{i}"
-                assert journal.claim(campaign, sid, f"r{sid}@example.org")
-                journal.record(campaign, sid, SENT, "250 ok")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            journal.close()
-
-    workers = [threading.Thread(target=sender, args=(t,)) for t in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    assert not errors, errors[:3]
-    assert journal.counts(campaign)[SENT] == threads * per_thread
