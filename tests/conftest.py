@@ -8,8 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests judge correctness, not speed: a stall on a loaded 2-core CI machine must not
+# fail them (hypothesis's default is a 200 ms deadline per example and a "too slow" check).
+settings.register_profile("newsletter", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("newsletter")
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
