@@ -6,10 +6,13 @@ another component's tables, so a PostgreSQL backend can replace one component at
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from pathlib import Path
 from typing import Sequence
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -36,7 +39,7 @@ def _use_wal(conn: sqlite3.Connection, path: Path | str) -> None:
     """Switch the file to WAL mode. Two processes opening a new file at once race for this,
     and SQLite answers "database is locked" at once, without calling the busy handler, so
     retry here for up to the busy timeout. WAL mode is kept in the file: once set, this is a
-    read that never waits."""
+    read that never waits. Where WAL is impossible, SQLite's rollback journal is kept."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     delay = 0.005
     while True:
@@ -46,10 +49,12 @@ def _use_wal(conn: sqlite3.Connection, path: Path | str) -> None:
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
         else:
-            if mode.lower() == "wal":
-                return
-            if time.monotonic() >= deadline:
-                raise sqlite3.OperationalError(f"{path}: could not switch to WAL mode (still {mode!r})")
+            if mode.lower() != "wal":
+                # Some file systems (network shares) cannot do WAL; SQLite then keeps its
+                # rollback journal, which is slower with several processes but still safe.
+                log.warning("%s: SQLite cannot use WAL mode here (it uses %s); is the workspace "
+                            "on a network share?", path, mode)
+            return
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
 
