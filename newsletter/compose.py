@@ -211,9 +211,27 @@ def address_words(display_name: str, address: str) -> list[str]:
 # -- values that go into bodies -----------------------------------------------------------
 
 def _qp(text: str) -> bytes:
-    """Quoted-printable, CRLF line ends. ``text`` has only LF line ends: b2a_qp picks its line
-    end from the first one it sees, so it is given LF and the result converted."""
-    return binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    """Quoted-printable, CRLF line ends, and no line starting with "." (see Message). ``text``
+    has only LF line ends: b2a_qp picks its line end from the first one it sees, so it is
+    given LF and the result converted."""
+    return _dot_free(binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n"))
+
+
+def _dot_free(encoded: bytes) -> bytes:
+    """Quoted-printable text with a "." that starts a line written as "=2E": the same text
+    once decoded, and nothing for SMTP's dot-stuffing to do."""
+    if encoded.startswith(b"."):
+        encoded = b"=2E" + encoded[1:]
+    return encoded.replace(b"\n.", b"\n=2E")
+
+
+class Message(bytes):
+    """A composed message, in which no line starts with ".": header lines start with a name
+    or a space, MIME lines with "--", and the quoted-printable bodies write such a "." as
+    "=2E". So SMTP's dot-stuffing (RFC 5321 4.5.2), which otherwise scans every message
+    (about 90 microseconds for 75 KB, a tenth of the sender's time), can pass it as it is."""
+
+    needs_dot_stuffing = False
 
 
 _SOFT_BREAK = b"=\r\n"
@@ -279,7 +297,7 @@ def _fit_lines(encoded: bytes) -> bytes:
         while len(line) > limit:
             cut = _cut(line, QP_LINE - 1)
             out.append(line[:cut] + b"=")
-            line = line[cut:]
+            line = _dot_free(line[cut:])  # the cut may have left a "." first on the new line
         out.append(line)
     return b"\r\n".join(out)
 
@@ -398,14 +416,14 @@ class Composer:
                 f'Content-Type: multipart/alternative; boundary="{BOUNDARY}"\r\n\r\n')
         return sender.encode("ascii"), listing.encode("ascii"), mime.encode("ascii")
 
-    def compose(self, recipient: RecipientLike) -> bytes:
+    def compose(self, recipient: RecipientLike) -> Message:
         """The complete message for ``recipient``, CRLF line ends, ready for SMTP DATA."""
         fields = self.fields_for(recipient)
         date, to, msgid, unsubscribe = self.recipient_headers(recipient, fields)
         text = self._text.encode({i: _qp_value(v) for i, v in fields.values.items()})
         htm = self._html.encode({i: _qp_value(html.escape(v)) for i, v in fields.values.items()})
-        return b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime,
-                         self._text_head, text, self._html_head, htm, self._tail))
+        return Message(b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime,
+                                 self._text_head, text, self._html_head, htm, self._tail)))
 
     def fields_for(self, recipient: RecipientLike) -> _Filled:
         """The recipient's token and the raw value of every placeholder."""

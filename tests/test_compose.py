@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
 from newsletter import tokens
-from newsletter.compose import Composer, ComposeError, Recipient, reference_message
+from newsletter.compose import Composer, ComposeError, Message, Recipient, reference_message
 from newsletter.config import Settings, load_settings
 from newsletter.content.merge import MergeField, token
 from newsletter.errors import ConfigError, RenderError
@@ -37,7 +37,7 @@ FIELDS = [MergeField("first_name", "friends", 0, 0), MergeField("name", "", 0, 0
 HEADERISH = ["Bcc: evil@example.com", "\r\nBcc: evil@example.com", "\nX-Injected: yes\n",
              "=?utf-8?q?Bcc=3A_evil=40example=2Ecom?=", "=?utf-8?b?QmNjOiBldmls?=", "<evil@example.com>",
              '"', "\\", ", ", ";", ":", "(comment)", "\t", "\x00", "\u2028", "\x85", "é", "日本語", "🙂",
-             " ", "  ", ".", "=", "?", "_", "x" * 90, "Ünïcödé " * 8]
+             " ", "  ", ".", "=", "?", "_", "x" * 90, "Ünïcödé " * 8, "..", ".NET", "x" * 73 + "."]
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +139,9 @@ def check_lines(data: bytes) -> None:
         assert len(line) <= 78 or b"<http" in line or b"<mailto:" in line, line
     for line in body.split(b"\r\n"):
         assert len(line) <= 76, line
+    # No line starts with ".", so the SMTP adapter may skip dot-stuffing (compose.Message).
+    assert isinstance(data, Message) and not data.needs_dot_stuffing
+    assert not data.startswith(b".") and b"\n." not in data
 
 
 # -- strategies ---------------------------------------------------------------------------------
@@ -152,7 +155,8 @@ addresses = st.builds(lambda local, dom: f"{local.strip('.').replace('..', '.') 
                       .map(lambda d: d.strip("-") or "d"))
 placeholder = st.sampled_from([token(i) for i in range(len(FIELDS))])
 static = st.text(st.characters(exclude_categories=("Cs",)), max_size=120) | st.sampled_from(
-    ["\n", "\r\n", ".\n", " \n", "\t", "x" * 200, "=", "From here\n", "  trailing  \n"])
+    ["\n", "\r\n", ".\n", " \n", "\t", "x" * 200, "=", "From here\n", "  trailing  \n",
+     ".", "...\n", "\n.NET meetup\n", "x" * 74 + ".y" * 40, "x" * 75 + "."])
 templates = st.lists(st.one_of(static, placeholder), max_size=8).map("".join)
 subjects = st.lists(st.one_of(any_text, st.sampled_from(HEADERISH), placeholder), max_size=4).map("".join)
 

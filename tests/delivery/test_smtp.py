@@ -176,6 +176,27 @@ def test_lines_starting_with_a_dot_arrive_intact(any_server):
     assert any_server.handler.messages[0].data == data
 
 
+def test_a_composed_message_with_dots_arrives_intact_without_stuffing(any_server):
+    # The composer writes a "." that would start a line as "=2E", so the adapter sends its
+    # messages without dot-stuffing them; what arrives is exactly what was composed and
+    # decodes to the text with its dots.
+    from newsletter.compose import Message
+    from newsletter.delivery.smtp import dot_stuff
+    from newsletter.rendered import RenderedVariant
+
+    text = ".NET meetup\n...\n.\nend\n"
+    html = "<p>\n.hidden</p>\n"
+    variant = RenderedVariant("2026-11", "en", (), "Dots", "", html, text, {})
+    data = composer_for(sample_settings(), variant).compose(make_recipients(1)[0])
+    assert isinstance(data, Message) and dot_stuff(data) is data
+    with smtp(any_server.port) as adapter:
+        adapter.send(data, FROM, ["reader1@example.org"])
+    received = any_server.handler.messages[0]
+    assert received.data == data
+    plain, rich = (part.get_content().replace("\r\n", "\n") for part in received.message.iter_parts())
+    assert plain == text and rich == html
+
+
 def test_smtputf8_only_when_offered(smtp_server, smtputf8_server, message):
     with smtp(smtp_server.port) as adapter:
         (result,) = adapter.send(message, FROM, ["jörg@example.org"])
