@@ -152,8 +152,17 @@ def _process_start(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
+_clock_text: tuple[int, str] = (-1, "")
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    """The time in UTC to the second, as the journal stores it. Every message writes it twice;
+    formatting it once per second instead of each time saves a few per cent of a send."""
+    global _clock_text
+    second = int(time.time())
+    if _clock_text[0] != second:
+        _clock_text = (second, datetime.fromtimestamp(second, timezone.utc).isoformat(timespec="seconds"))
+    return _clock_text[1]
 
 
 class Journal:

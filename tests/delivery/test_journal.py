@@ -120,3 +120,17 @@ def test_campaign_for_creates_once_and_then_resumes(journal):
     journal.set_status(first.id, "finished")
     assert journal.campaign_for("2026-11", "all", "smtp").id == first.id
     assert journal.campaign_for("2026-11", "leaders", "smtp").id != first.id
+
+
+def test_journal_times_are_utc_seconds_and_follow_the_clock(monkeypatch):
+    from newsletter.delivery import journal as journal_module
+
+    now = [1_790_000_000.2]
+    monkeypatch.setattr(journal_module.time, "time", lambda: now[0])
+    first = journal_module._now()
+    now[0] = 1_790_000_000.9
+    same = journal_module._now()
+    now[0] = 1_790_000_001.0
+    later = journal_module._now()
+    assert first == same == "2026-09-21T14:13:20+00:00"
+    assert later == "2026-09-21T14:13:21+00:00"
