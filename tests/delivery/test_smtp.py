@@ -9,12 +9,14 @@ import pytest
 
 from conftest import free_port
 from delivery_support import composer_for, make_recipients, sample_settings
+from newsletter.compose import Message
 from newsletter.config import Workspace
 from newsletter.delivery import AdapterError, ConnectionLost, Status, get_adapter
 from newsletter.delivery.console import ConsoleAdapter
 from newsletter.delivery.outbox import OutboxAdapter
-from newsletter.delivery.smtp import SmtpAdapter, SmtpConfig, parse_smtp_url
+from newsletter.delivery.smtp import SmtpAdapter, SmtpConfig, dot_stuff, parse_smtp_url
 from newsletter.errors import ConfigError
+from newsletter.rendered import RenderedVariant
 
 FROM = "news@mcin.example.org"
 
@@ -180,10 +182,6 @@ def test_a_composed_message_with_dots_arrives_intact_without_stuffing(any_server
     # The composer writes a "." that would start a line as "=2E", so the adapter sends its
     # messages without dot-stuffing them; what arrives is exactly what was composed and
     # decodes to the text with its dots.
-    from newsletter.compose import Message
-    from newsletter.delivery.smtp import dot_stuff
-    from newsletter.rendered import RenderedVariant
-
     text = ".NET meetup\n...\n.\nend\n"
     html = "<p>\n.hidden</p>\n"
     variant = RenderedVariant("2026-11", "en", (), "Dots", "", html, text, {})
