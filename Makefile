@@ -34,6 +34,7 @@ demo: $(STAMP)
 	$(PY) -m newsletter demo
 
 test: $(STAMP) node
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 bench: $(STAMP) node

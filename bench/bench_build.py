@@ -26,7 +26,7 @@ from bench.common import (MJML, ROOT, SAMPLE_EDITION, Goal, Report, Run, Unavail
                           run_process, seconds, spread)
 
 GOAL = 1 / 3
-IMPORTS = "import newsletter.cli, newsletter.commands.build, newsletter.render.build"
+IMPORTS = "import newsletter.cli, newsletter.commands.build, newsletter.publish.build"
 
 
 def generated_mjml(out: Path, into: Path) -> list[Path]:

@@ -23,10 +23,11 @@ from typing import Callable, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsletter.compose import Composer, Recipient, reference_message  # noqa: E402
-from newsletter.config import Settings, load_settings  # noqa: E402
+from newsletter.compose.composer import Composer, Recipient  # noqa: E402
+from newsletter.compose.reference import reference_message  # noqa: E402
+from newsletter.core.config import Settings, load_settings  # noqa: E402
 from newsletter.content.merge import MergeField, token  # noqa: E402
-from newsletter.rendered import RenderedVariant  # noqa: E402
+from newsletter.render.variant import RenderedVariant  # noqa: E402
 
 FIELDS = [MergeField("first_name", "friends", 0, 0), MergeField("attributes.centre", "your centre", 0, 0),
           MergeField("unsubscribe_url", "", 0, 0), MergeField("preferences_url", "", 0, 0)]
@@ -69,7 +70,7 @@ def synthetic_variant(size_kb: int = 75) -> RenderedVariant:
 
 def sample_variant(edition: str = "2026-11") -> RenderedVariant:
     """The largest rendered variant of the sample edition in this repository."""
-    from newsletter.config import load_workspace
+    from newsletter.core.config import load_workspace
     from newsletter.content.loader import load_edition
     from newsletter.render.pipeline import render_edition
 

@@ -62,7 +62,7 @@ def write_csv(path: Path, count: int, seed: int = 7) -> Path:
 def workspace(dest: Path, subscribers: int, seed: int = 7) -> Path:
     """A ready workspace at ``dest`` holding ``subscribers`` subscribed people."""
     try:
-        from newsletter.config import load_workspace
+        from newsletter.core.config import load_workspace
         from newsletter.subscribers.importers import import_file
         from newsletter.subscribers.store import Store
     except ImportError as exc:

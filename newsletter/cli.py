@@ -15,36 +15,9 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import NewsletterError, ValidationFailed
-
-EXIT_PROBLEMS = 1
-EXIT_LOCKED = 3
-
-
-class Context:
-    """What every command receives: where the workspace is, loaded on first use."""
-
-    def __init__(self, workspace: Path | None, debug: bool):
-        self.workspace_dir = workspace
-        self.debug = debug
-        self._ws: Any = None
-
-    def workspace_root(self) -> Path | None:
-        if self._ws is not None:
-            return self._ws.root
-        return self.workspace_dir.resolve() if self.workspace_dir else None
-
-    @property
-    def ws(self):  # -> config.Workspace
-        if self._ws is None:
-            from .config import load_workspace
-
-            self._ws = load_workspace(self.workspace_dir)
-        return self._ws
-
-
-pass_ctx = click.make_pass_decorator(Context)
+from newsletter import __version__
+from newsletter.commands._context import EXIT_PROBLEMS, Context, report_error
+from newsletter.core.errors import NewsletterError
 
 
 class Group(click.Group):
@@ -78,7 +51,7 @@ def _command(name: str) -> click.Command | None:
     (start-up time is most of a short command's time). Other names: every module is searched."""
     module_name = name.replace("-", "_")
     if _COMMANDS is None and module_name.isidentifier() and not module_name.startswith("_"):
-        from . import commands
+        from newsletter import commands
 
         qualified = f"{commands.__name__}.{module_name}"
         try:
@@ -96,39 +69,18 @@ def _command(name: str) -> click.Command | None:
 def _discover() -> dict[str, click.Command]:
     global _COMMANDS
     if _COMMANDS is None:
-        from . import commands
+        from newsletter import commands
 
         found: dict[str, click.Command] = {}
         for info in pkgutil.iter_modules(commands.__path__):
+            if info.name.startswith("_"):  # shared helpers such as _context, not commands
+                continue
             module = importlib.import_module(f"{commands.__name__}.{info.name}")
             # Each module lists what it adds in COMMANDS.
             for cmd in getattr(module, "COMMANDS", ()):
                 found[cmd.name] = cmd
         _COMMANDS = found
     return _COMMANDS
-
-
-def display_path(path: Path | str, root: Path | None) -> str:
-    """Paths as an editor reads them: relative to the current folder when inside it,
-    else relative to the workspace."""
-    path = Path(path)
-    for base in (Path.cwd(), root):
-        if base is not None and path.is_absolute():
-            try:
-                return str(path.relative_to(base))
-            except ValueError:
-                continue
-    return str(path)
-
-
-def report_error(exc: NewsletterError, root: Path | None = None) -> None:
-    if isinstance(exc, ValidationFailed):
-        for err in exc.errors:
-            err.path = display_path(err.path, root)
-        click.echo(exc.render(), err=True)
-        click.secho(f"Error: {exc}", fg="red", err=True)
-    else:
-        click.secho(f"Error: {exc}", fg="red", err=True)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import campaign
-from .checking import run_check
-from .config import Workspace
-from .content.loader import edition_names
-from .delivery.runner import RunOptions
-from .errors import NewsletterError
-from .render.build import build_edition
-from .subscribers.importers import import_file
-from .subscribers.store import Store
+from newsletter.campaign import plan as campaign
+from newsletter.check.checker import run_check
+from newsletter.core.config import Workspace
+from newsletter.content.loader import edition_names
+from newsletter.campaign.runner import RunOptions
+from newsletter.core.errors import NewsletterError
+from newsletter.publish.build import build_edition
+from newsletter.subscribers.importers import import_file
+from newsletter.subscribers.store import Store
 
 ADAPTER = "outbox"
 SEGMENT = "all"

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # fail them (hypothesis's default is a 200 ms deadline per example and a "too slow" check).
 settings.register_profile("newsletter", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("newsletter")
+
+pytest_plugins = ["tests.support.smtp_servers", "tests.support.samples"]
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import Context, pass_ctx
-from ..errors import NewsletterError
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.core.errors import NewsletterError
 
 
 class LintErrors(NewsletterError):
@@ -28,7 +28,7 @@ def build(ctx: Context, edition: str, out_dir: Path | None, asset_base_url: str 
     The same edition always gives the same bytes. Exit code 1 when a lint finds an error
     (the files are written all the same, to look at).
     """
-    from ..render.build import build_edition
+    from newsletter.publish.build import build_edition
 
     result = build_edition(ctx.ws, edition, out_dir, asset_base_url=asset_base_url)
     for variant in result.manifest["variants"]:

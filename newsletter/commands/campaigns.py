@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import Context, pass_ctx
-from ..delivery.journal import FAILED_PERMANENT, FAILED_TEMPORARY, SENDING, Journal
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.campaign.journal import FAILED_PERMANENT, FAILED_TEMPORARY, SENDING, Journal
 
 
 @click.group(invoke_without_command=True)

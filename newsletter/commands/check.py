@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from ..checking import run_check
-from ..cli import Context, pass_ctx
-from ..errors import NewsletterError
+from newsletter.check.checker import run_check
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.core.errors import NewsletterError
 
 
 class ChecksFailed(NewsletterError):

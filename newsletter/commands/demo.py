@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_PROBLEMS, Context, pass_ctx
+from newsletter.commands._context import EXIT_PROBLEMS, Context, pass_ctx
 
 
 @click.command()
@@ -12,7 +12,7 @@ def demo(ctx: Context) -> None:
     """Run the main job on this workspace: check, build the latest edition, import
     subscribers/sample.csv, and send to segment 'all' through the outbox adapter (files on
     disk; nothing is emailed). Safe to repeat: nobody is sent the same campaign twice."""
-    from ..demo import run_demo
+    from newsletter.demo import run_demo
 
     report = run_demo(ctx.ws, click.echo)
     if not report.all_delivered:

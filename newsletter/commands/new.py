@@ -5,8 +5,8 @@ import datetime as dt
 
 import click
 
-from ..cli import Context, pass_ctx
-from ..content.scaffold import create_edition
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.content.scaffold import create_edition
 
 
 @click.command()

@@ -5,9 +5,9 @@ import webbrowser
 
 import click
 
-from ..cli import Context, pass_ctx
-from ..preview import PreviewServer, edition_path, workspace_root
-from ..preview.server import is_loopback
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.preview import PreviewServer, edition_path, workspace_root
+from newsletter.preview.server import is_loopback
 
 
 @click.command()

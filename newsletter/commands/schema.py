@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..content.schema import edition_schema
+from newsletter.content.schema import edition_schema
 
 
 @click.command()

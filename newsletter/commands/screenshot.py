@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import Context, display_path, pass_ctx
-from ..content.loader import resolve_name
+from newsletter.commands._context import Context, display_path, pass_ctx
+from newsletter.content.loader import resolve_name
 
 
 def _widths(_ctx: click.Context, _param: click.Parameter, value: str) -> list[int]:
@@ -35,7 +35,7 @@ def screenshot(ctx: Context, edition: str, languages: tuple[str, ...], widths: l
     Uses the Chromium installed on this computer (Debian/Ubuntu: sudo apt install chromium);
     nothing is downloaded and images from the web are left blank.
     """
-    from ..preview.screenshots import take
+    from newsletter.preview.screenshots import take
 
     ws = ctx.ws
     name = resolve_name(ws, edition)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import Context, pass_ctx
-from ..subscribers.store import Store
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.subscribers.store import Store
 
 
 @click.group(invoke_without_command=True)

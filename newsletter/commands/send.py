@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
-from .. import campaign
-from ..cli import EXIT_PROBLEMS, Context, pass_ctx
-from ..delivery import ADAPTERS
-from ..delivery.runner import Progress, RunOptions
-from ..subscribers.store import Store
+from newsletter.campaign import plan as campaign
+from newsletter.commands._context import EXIT_PROBLEMS, Context, pass_ctx
+from newsletter.delivery import ADAPTERS
+from newsletter.campaign.runner import Progress, RunOptions
+from newsletter.subscribers.store import Store
 
 
 @click.command()

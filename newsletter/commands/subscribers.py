@@ -10,13 +10,13 @@ from typing import Callable, Iterator
 
 import click
 
-from ..cli import Context, pass_ctx
-from ..errors import NewsletterError, SubscriberError
-from ..subscribers.exporters import EXPORT_FORMATS, export
-from ..subscribers.importers import FORMATS, import_file, input_size
-from ..subscribers.importing import ImportOptions, ImportSummary, build, check_attributes
-from ..subscribers.models import STATUSES, InvalidValue, Subscriber, normalise_tags
-from ..subscribers.store import Store
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.core.errors import NewsletterError, SubscriberError
+from newsletter.subscribers.exporters import EXPORT_FORMATS, export
+from newsletter.subscribers.importers import FORMATS, import_file, input_size
+from newsletter.subscribers.importing import ImportOptions, ImportSummary, build, check_attributes
+from newsletter.subscribers.models import STATUSES, InvalidValue, Subscriber, normalise_tags
+from newsletter.subscribers.store import Store
 
 PROGRESS_MIN_BYTES = 2_000_000  # about 10,000 rows: below that an import takes under a second
 

@@ -1,9 +1,9 @@
 """Which blocks fall back to the default language, per language (the completeness report)."""
 from __future__ import annotations
 
-from ..yamlsrc import format_loc
-from .loader import LoadedEdition, walk
-from .model import falls_back, text_for, text_marker
+from newsletter.core.yamlsrc import format_loc
+from newsletter.content.loader import LoadedEdition, walk
+from newsletter.content.model import falls_back, text_for, text_marker
 
 
 def block_label(loaded: LoadedEdition, index: int) -> str:

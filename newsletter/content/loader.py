@@ -9,12 +9,12 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel, ValidationError
 
-from ..config import Workspace
-from ..errors import SourceError, ValidationFailed
-from ..validation import errors_from_pydantic, suggest
-from ..yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
-from . import markdown, merge
-from .model import ANY_LANG, Edition, check_url, text_marker
+from newsletter.core.config import Workspace
+from newsletter.core.errors import SourceError, ValidationFailed
+from newsletter.core.validation import errors_from_pydantic, suggest
+from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
+from newsletter.content import markdown, merge
+from newsletter.content.model import ANY_LANG, Edition, check_url, text_marker
 
 log = logging.getLogger(__name__)
 EDITION_FILE = "edition.yaml"
@@ -100,7 +100,7 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     if default not in edition.languages:
         default = edition.languages[0]
     loaded = LoadedEdition(name, folder, file, edition, smap, default)
-    errors = Checker(ws, loaded, segments if segments is not None else segment_names(ws)).run()
+    errors = Checker(ws, loaded, segments).run()
     return (None, errors) if errors else (loaded, [])
 
 
@@ -153,20 +153,13 @@ def _read_block_file(path: Path, loc: Loc, smap: SourceMap, default_lang: str) -
 
 
 def _mark_body(smap: SourceMap, loc: Loc, lang: str, fsmap: SourceMap, body_line: int) -> None:
-    from ..yamlsrc import Pos
+    from newsletter.core.yamlsrc import Pos
 
     pos = Pos(fsmap.path, body_line, 1)
     smap.positions[loc + ("body", lang)] = pos
     smap.text_starts[loc + ("body", lang)] = pos
     smap.positions.setdefault(loc + ("body",), pos)
     smap.texts.update(fsmap.texts)
-
-
-def segment_names(ws: Workspace) -> set[str]:
-    """The segment names in subscribers/segments.yaml ('all' always exists)."""
-    from ..subscribers.segments import load_segments
-
-    return set(load_segments(ws).names)
 
 
 def walk(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, Any, Any]]:
@@ -186,7 +179,7 @@ def walk(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, Any, Any]]
 class Checker:
     """Checks that need more than the schema: languages, segments, files, links, merge fields."""
 
-    def __init__(self, ws: Workspace, loaded: LoadedEdition, segments: set[str]):
+    def __init__(self, ws: Workspace, loaded: LoadedEdition, segments: set[str] | None):
         self.ws, self.loaded, self.segments = ws, loaded, segments
         self.smap = loaded.smap
         self.errors: list[SourceError] = []
@@ -215,7 +208,9 @@ class Checker:
         self.errors.append(self.smap.error(loc, message, format_loc(shown), pos=pos))
 
     def _audience(self, loc: Loc, value: str) -> None:
-        if value not in self.segments:
+        # The segment names come from the caller (``subscribers.segments.segment_names``):
+        # content does not read subscriber settings. None: the caller checks audiences itself.
+        if self.segments is not None and value not in self.segments:
             hint = suggest(value, self.segments) or f"; segments: {', '.join(sorted(self.segments))}"
             self._err(loc, f"unknown segment {value!r}{hint}")
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .model import check_url
+from newsletter.content.model import check_url
 
 _RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?|/[A-Za-z][A-Za-z0-9-]*\s*|!--.*?--)>", re.S)
 

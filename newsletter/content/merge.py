@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..validation import suggest
+from newsletter.core.validation import suggest
 
 STANDARD_FIELDS = ("email", "name", "first_name", "last_name", "language", "country")
 # Filled by composition for every recipient; not for editors to write.

@@ -6,10 +6,10 @@ import re
 import shutil
 from pathlib import Path
 
-from ..config import Workspace
-from ..errors import NewsletterError
-from .loader import EDITION_FILE, edition_names
-from ..yamlsrc import load_yaml
+from newsletter.core.config import Workspace
+from newsletter.core.errors import NewsletterError
+from newsletter.content.loader import EDITION_FILE, edition_names
+from newsletter.core.yamlsrc import load_yaml
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 

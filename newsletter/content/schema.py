@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Edition
+from newsletter.content.model import Edition
 
 TEXT_SCHEMA = {
     "anyOf": [

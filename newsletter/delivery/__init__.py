@@ -1,16 +1,16 @@
-"""Delivery: adapters (one file each behind ``base.Adapter``), the send journal and the
-campaign runner. ``get_adapter`` chooses an adapter by name."""
+"""Delivery adapters only, one file each behind ``base.Adapter`` (outbox, console, smtp).
+``get_adapter`` chooses one by name. In: message bytes and an envelope; out: a per-recipient result."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..config import Workspace
-from ..errors import ConfigError
-from ..validation import suggest
-from .base import Adapter, AdapterError, ConnectionLost, SendResult, Status
-from .console import ConsoleAdapter
-from .outbox import OutboxAdapter
-from .smtp import SmtpAdapter, parse_smtp_url
+from newsletter.core.config import Workspace
+from newsletter.core.errors import ConfigError
+from newsletter.core.validation import suggest
+from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult, Status
+from newsletter.delivery.console import ConsoleAdapter
+from newsletter.delivery.outbox import OutboxAdapter
+from newsletter.delivery.smtp import SmtpAdapter, parse_smtp_url
 
 __all__ = ["Adapter", "AdapterError", "ConnectionLost", "SendResult", "Status", "get_adapter",
            "ADAPTERS"]

@@ -16,7 +16,7 @@ from enum import Enum
 from types import TracebackType
 from typing import ClassVar, Sequence
 
-from ..errors import DeliveryError
+from newsletter.core.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 _ADDRESS_STATUS = re.compile(r"5\d\d[ -]5\.1\.\d{1,3}\b")

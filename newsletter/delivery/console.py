@@ -7,7 +7,7 @@ from email import policy
 from email.parser import BytesHeaderParser
 from typing import Sequence, TextIO
 
-from .base import Adapter, SendResult, Status
+from newsletter.delivery.base import Adapter, SendResult, Status
 
 _PARSER = BytesHeaderParser(policy=policy.default)
 

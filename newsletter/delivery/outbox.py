@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .base import Adapter, AdapterError, SendResult, Status
+from newsletter.delivery.base import Adapter, AdapterError, SendResult, Status
 
 log = logging.getLogger(__name__)
 

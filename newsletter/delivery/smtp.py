@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 from urllib.parse import unquote, urlsplit
 
-from ..errors import ConfigError
-from .base import Adapter, AdapterError, ConnectionLost, SendResult, Status
+from newsletter.core.errors import ConfigError
+from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult, Status
 
 log = logging.getLogger(__name__)
 

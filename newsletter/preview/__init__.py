@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from ..config import SETTINGS_FILE, find_workspace
-from ..content.loader import EDITION_FILE, resolve_name
-from ..errors import SourceError, ValidationFailed, WorkspaceNotFound
-from ..validation import suggest
-from .server import PreviewError, PreviewServer
+from newsletter.core.config import SETTINGS_FILE, find_workspace
+from newsletter.content.loader import EDITION_FILE, resolve_name
+from newsletter.core.errors import SourceError, ValidationFailed, WorkspaceNotFound
+from newsletter.core.validation import suggest
+from newsletter.preview.server import PreviewError, PreviewServer
 
 __all__ = ["PreviewError", "PreviewServer", "edition_path", "workspace_root"]
 

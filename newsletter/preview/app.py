@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from ..content.loader import LoadedEdition
-from .emailview import FRAME_CSP, FRAME_SANDBOX, for_frame, has_dark_styles, remote_images
-from .message import Message
-from .events import Hub
-from .pages import VIEWS, WIDTHS, Pages, Selection, selection_from, shown_errors
-from .paths import safe_file
-from .samples import Sample
-from .site import Site, VariantKey
+from newsletter.content.loader import LoadedEdition
+from newsletter.preview.emailview import FRAME_CSP, FRAME_SANDBOX, for_frame, has_dark_styles, remote_images
+from newsletter.preview.message import Message
+from newsletter.preview.events import Hub
+from newsletter.preview.pages import VIEWS, WIDTHS, Pages, Selection, selection_from, shown_errors
+from newsletter.preview.paths import safe_file
+from newsletter.preview.samples import Sample
+from newsletter.preview.site import Site, VariantKey
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")

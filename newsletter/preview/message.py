@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
-from ..compose import Composer, Recipient, fill
-from ..config import Settings
-from ..rendered import RenderedVariant
-from .samples import Sample
+from newsletter.compose.composer import Composer, Recipient
+from newsletter.compose.reference import fill
+from newsletter.core.config import Settings
+from newsletter.render.variant import RenderedVariant
+from newsletter.preview.samples import Sample
 
 PREVIEW_KEY = b"newsletter preview: tokens signed with this key are never valid"
 NOBODY_ADDRESS = "reader@example.org"

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..errors import NewsletterError, SourceError, ValidationFailed
+from newsletter.core.errors import NewsletterError, SourceError, ValidationFailed
 
 TEMPLATES = Path(__file__).with_name("templates")
 WIDTHS = [("desktop", "Desktop (600 px+)"), ("375", "375 px"), ("320", "320 px")]

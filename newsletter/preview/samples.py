@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Iterable
 
-from ..config import Workspace
-from ..errors import NewsletterError
-from ..subscribers.importers import read_rows
-from ..subscribers.importing import ImportOptions, RowError
-from ..subscribers.models import Subscriber, display_name
-from ..subscribers.segments import Segments
-from ..subscribers.store import Store
+from newsletter.core.config import Workspace
+from newsletter.core.errors import NewsletterError
+from newsletter.subscribers.importers import read_rows
+from newsletter.subscribers.importing import ImportOptions, RowError
+from newsletter.subscribers.models import Subscriber, display_name
+from newsletter.subscribers.segments import Segments
+from newsletter.subscribers.store import Store
 
 log = logging.getLogger(__name__)
 SAMPLE_FILE = "sample.csv"

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import NewsletterError
-from .app import PreviewApp
-from .emailview import FRAME_CSP, for_frame
-from .site import VariantKey
+from newsletter.core.errors import NewsletterError
+from newsletter.preview.app import PreviewApp
+from newsletter.preview.emailview import FRAME_CSP, for_frame
+from newsletter.preview.site import VariantKey
 
 log = logging.getLogger(__name__)
 ORIGIN = "http://preview.localhost"

@@ -15,9 +15,9 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import NewsletterError
-from .app import PreviewApp, Response
-from .watcher import Watcher
+from newsletter.core.errors import NewsletterError
+from newsletter.preview.app import PreviewApp, Response
+from newsletter.preview.watcher import Watcher
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
-from ..checking import Finding, linters
-from ..compose import Composer
-from ..config import Workspace, load_workspace
-from ..content.loader import LoadedEdition, edition_names, load_edition
-from ..render import Rendering, render, variants
-from ..rendered import RenderedVariant
-from ..subscribers.segments import Segments, load_segments
-from .message import Message, composer_for, message_for
-from .samples import Sample, choose, read_sample_file
+from newsletter.check.checker import linters
+from newsletter.check.findings import Finding
+from newsletter.compose.composer import Composer
+from newsletter.core.config import Workspace, load_workspace
+from newsletter.content.loader import LoadedEdition, edition_names, load_edition
+from newsletter.render import Rendering, render, variants
+from newsletter.render.variant import RenderedVariant
+from newsletter.subscribers.segments import Segments, load_segments
+from newsletter.preview.message import Message, composer_for, message_for
+from newsletter.preview.samples import Sample, choose, read_sample_file
 
 log = logging.getLogger(__name__)
 WARM_KEEP = 4  # how many recently viewed variants are rebuilt right after a change
@@ -214,6 +215,6 @@ def _edition_of(key: Hashable) -> str | None:
 
 
 def _is_editors_mistake(exc: Exception) -> bool:
-    from ..errors import NewsletterError
+    from newsletter.core.errors import NewsletterError
 
     return isinstance(exc, NewsletterError)

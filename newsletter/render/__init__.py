@@ -8,10 +8,10 @@ Public API::
     render_mjml(ws, loaded, language, audiences, *, asset_base_url=None) -> str  (debugging)
     render_all(ws, loaded, *, asset_base_url=None) -> [Rendering(variant, mjml), ...]
 """
-from .context import archive_url, default_asset_base_url
-from .pipeline import (Rendering, render, render_all, render_block_mjml, render_edition, render_mjml,
+from newsletter.render.context import archive_url, default_asset_base_url
+from newsletter.render.pipeline import (Rendering, render, render_all, render_block_mjml, render_edition, render_mjml,
                        render_variant, variant_key, variants)
-from .templates import TemplateError
+from newsletter.render.templates import TemplateError
 
 __all__ = ["Rendering", "TemplateError", "archive_url", "default_asset_base_url", "render",
            "render_all", "render_block_mjml", "render_edition", "render_mjml", "render_variant",

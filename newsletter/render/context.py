@@ -11,14 +11,14 @@ from types import SimpleNamespace
 from typing import Any, Callable
 from urllib.parse import quote
 
-from ..config import Workspace
-from ..content.loader import LoadedEdition
-from ..content.model import text_for
-from ..errors import RenderError
-from .dates import format_date
-from .fields import FieldRegistry
-from .theme import strings
-from .views import ViewContext, block_views
+from newsletter.core.config import Workspace
+from newsletter.content.loader import LoadedEdition
+from newsletter.content.model import text_for
+from newsletter.core.errors import RenderError
+from newsletter.render.dates import format_date
+from newsletter.render.fields import FieldRegistry
+from newsletter.render.theme import strings
+from newsletter.render.views import ViewContext, block_views
 
 
 def default_asset_base_url(ws: Workspace, edition: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from ..content.model import Event
+from newsletter.content.model import Event
 
 
 def format_date(day: dt.date, words: SimpleNamespace) -> str:

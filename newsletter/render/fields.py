@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ..content import merge
-from ..content.merge import MergeField
+from newsletter.content import merge
+from newsletter.content.merge import MergeField
 
 # markdown-it percent-encodes '%' in link targets: %%MF3%% arrives as %25%25MF3%25%25.
 _ENCODED_TOKEN = re.compile(r"%25%25MF(\d+)%25%25")

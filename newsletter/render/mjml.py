@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 import css_inline
 from mjml import mjml2html
 
-from .theme import MARKER_RE
+from newsletter.render.theme import MARKER_RE
 
 log = logging.getLogger(__name__)
 

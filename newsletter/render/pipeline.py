@@ -15,16 +15,16 @@ from typing import Any
 
 from jinja2 import Environment
 
-from ..config import Workspace
-from ..content.loader import LoadedEdition
-from ..content.merge import MergeSyntaxError
-from ..errors import RenderError
-from ..rendered import RenderedVariant
-from .context import default_asset_base_url, variant_context
-from .fields import FieldRegistry, restore_tokens
-from .mjml import MjmlError, to_html
-from .templates import BLOCK_TEMPLATE, HTML_TEMPLATE, TEXT_TEMPLATE, mjml_error, run, theme_environment
-from .text import LinkRefs
+from newsletter.core.config import Workspace
+from newsletter.content.loader import LoadedEdition
+from newsletter.content.merge import MergeSyntaxError
+from newsletter.core.errors import RenderError
+from newsletter.render.variant import RenderedVariant
+from newsletter.render.context import default_asset_base_url, variant_context
+from newsletter.render.fields import FieldRegistry, restore_tokens
+from newsletter.render.mjml import MjmlError, to_html
+from newsletter.render.templates import BLOCK_TEMPLATE, HTML_TEMPLATE, TEXT_TEMPLATE, mjml_error, run, theme_environment
+from newsletter.render.text import LinkRefs
 
 log = logging.getLogger(__name__)
 

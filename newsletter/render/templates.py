@@ -10,12 +10,12 @@ import jinja2
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-from ..config import Workspace
-from ..errors import RenderError
-from . import text as textfmt
-from .mjml import Traced, diagnose
-from .theme import TracingLoader, environment, template_label
-from .views import Md
+from newsletter.core.config import Workspace
+from newsletter.core.errors import RenderError
+from newsletter.render import text as textfmt
+from newsletter.render.mjml import Traced, diagnose
+from newsletter.render.theme import TracingLoader, environment, template_label
+from newsletter.render.views import Md
 
 HTML_TEMPLATE = "email.mjml.j2"
 TEXT_TEMPLATE = "email.txt.j2"

@@ -11,7 +11,7 @@ from typing import Callable
 
 from markdown_it.tree import SyntaxTreeNode
 
-from ..content.markdown import parser
+from newsletter.content.markdown import parser
 
 WIDTH = 78
 

@@ -19,9 +19,9 @@ import jinja2
 from jinja2 import (BaseLoader, BytecodeCache, ChoiceLoader, Environment, FileSystemBytecodeCache,
                     FileSystemLoader, StrictUndefined)
 
-from ..config import Workspace
-from ..errors import SourceError, ValidationFailed
-from ..yamlsrc import load_yaml, read_text
+from newsletter.core.config import Workspace
+from newsletter.core.errors import SourceError, ValidationFailed
+from newsletter.core.yamlsrc import load_yaml, read_text
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from typing import Any, Callable
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from ..content.markdown import parser
-from ..content.model import Event, text_for, text_marker
-from . import dates
-from .fields import FieldRegistry, restore_tokens
-from .text import LinkRefs, markdown_to_text
+from newsletter.content.markdown import parser
+from newsletter.content.model import Event, text_for, text_marker
+from newsletter.render import dates
+from newsletter.render.fields import FieldRegistry, restore_tokens
+from newsletter.render.text import LinkRefs, markdown_to_text
 
 IMAGE_FIELDS = ("image", "src")
 

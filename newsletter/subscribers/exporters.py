@@ -9,10 +9,10 @@ import csv
 import json
 from typing import Any, Iterator, TextIO
 
-from .importers.listmonk import EXTRA
-from .importers.plaincsv import attribute_column
-from .models import CONSENT_KEYS, Subscriber
-from .store import Store
+from newsletter.subscribers.importers.listmonk import EXTRA
+from newsletter.subscribers.importers.plaincsv import attribute_column
+from newsletter.subscribers.models import CONSENT_KEYS, Subscriber
+from newsletter.subscribers.store import Store
 
 EXPORT_FORMATS = ("csv", "listmonk", "jsonl")
 CSV_FIELDS = ["email", "name", "first_name", "last_name", "language", "country", "tags", "status", "created_at"]

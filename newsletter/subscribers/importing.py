@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Iterable, Iterator
 
-from .models import (STATUS_RANK, SUPPRESSED, InvalidValue, Subscriber, clean_name, display_name,
+from newsletter.subscribers.models import (STATUS_RANK, SUPPRESSED, InvalidValue, Subscriber, clean_name, display_name,
                      normalise_consent, normalise_country, normalise_email, normalise_language,
                      normalise_status, normalise_tags, parse_time)
-from .store import Store
+from newsletter.subscribers.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ column tricks, so a PostgreSQL store can implement the same Store methods on the
 """
 from __future__ import annotations
 
-from .models import STATUSES
+from newsletter.subscribers.models import STATUSES
 
 _STATUS_LIST = ", ".join(f"'{s}'" for s in STATUSES)
 _COLUMNS = ("id, email, email_key, name, first_name, last_name, language, country, tags, attributes, "

@@ -22,11 +22,11 @@ from typing import Annotated, Any, Callable, Iterator, Union
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter,
                       ValidationError, ValidationInfo, field_validator, model_validator)
 
-from ..config import Workspace
-from ..errors import SourceError, ValidationFailed
-from ..validation import errors_from_pydantic, suggest
-from ..yamlsrc import SourceMap, load_yaml
-from .models import (STATUSES, InvalidValue, Subscriber, iso, normalise_country, normalise_language,
+from newsletter.core.config import Workspace
+from newsletter.core.errors import SourceError, ValidationFailed
+from newsletter.core.validation import errors_from_pydantic, suggest
+from newsletter.core.yamlsrc import SourceMap, load_yaml
+from newsletter.subscribers.models import (STATUSES, InvalidValue, Subscriber, iso, normalise_country, normalise_language,
                      normalise_status)
 
 FIELD_OPERATORS: dict[str, tuple[str, ...]] = {
@@ -450,3 +450,9 @@ def _builtin_all_errors(segments: dict[str, Any], smap: SourceMap) -> list[Sourc
 
 __all__ = ["ALL", "All", "AnyOf", "Not", "Leaf", "Segment", "Segments", "EVERYONE", "load_segments",
            "read_segments", "parse_rule", "operators_for", "STATUSES"]
+
+
+def segment_names(ws: Workspace) -> set[str]:
+    """The segment names in subscribers/segments.yaml ('all' always exists); editions'
+    ``audience`` values are checked against them."""
+    return set(load_segments(ws).names)

@@ -16,13 +16,13 @@ from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..config import Workspace
-from ..db import connect, migrate
-from ..errors import SubscriberError
-from .models import (InvalidValue, Subscriber, display_name, email_key, iso, normalise_consent,
+from newsletter.core.config import Workspace
+from newsletter.core.db import connect, migrate
+from newsletter.core.errors import SubscriberError
+from newsletter.subscribers.models import (InvalidValue, Subscriber, display_name, email_key, iso, normalise_consent,
                      normalise_email, utc_now)
-from .schema import MIGRATIONS
-from .segments import Segment, Segments, load_segments
+from newsletter.subscribers.schema import MIGRATIONS
+from newsletter.subscribers.segments import Segment, Segments, load_segments
 
 log = logging.getLogger(__name__)
 

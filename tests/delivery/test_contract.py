@@ -11,7 +11,7 @@ from typing import Callable
 
 import pytest
 
-from delivery_support import PASSWORD, USER, composer_for, make_recipients, sample_settings
+from tests.support.delivery import PASSWORD, USER, composer_for, make_recipients, sample_settings
 from newsletter.delivery import Adapter, SendResult, Status
 from newsletter.delivery.console import ConsoleAdapter
 from newsletter.delivery.outbox import OutboxAdapter

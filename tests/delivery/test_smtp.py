@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
-from delivery_support import composer_for, make_recipients, sample_settings
-from newsletter.compose import Message
-from newsletter.config import Workspace
+from tests.support.smtp_servers import free_port
+from tests.support.delivery import composer_for, make_recipients, sample_settings
+from newsletter.compose.qp import Message
+from newsletter.core.config import Workspace
 from newsletter.delivery import AdapterError, ConnectionLost, Status, get_adapter
 from newsletter.delivery.console import ConsoleAdapter
 from newsletter.delivery.outbox import OutboxAdapter
 from newsletter.delivery.smtp import SmtpAdapter, SmtpConfig, dot_stuff, parse_smtp_url
-from newsletter.errors import ConfigError
-from newsletter.rendered import RenderedVariant
+from newsletter.core.errors import ConfigError
+from newsletter.render.variant import RenderedVariant
 
 FROM = "news@mcin.example.org"
 

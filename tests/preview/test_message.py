@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from newsletter.compose import Composer, Recipient
-from newsletter.config import load_workspace
+from newsletter.compose.composer import Composer, Recipient
+from newsletter.core.config import load_workspace
 from newsletter.preview.message import PREVIEW_KEY
 from newsletter.preview.samples import Sample
 from newsletter.preview.site import Site, VariantKey
-from newsletter.tokens import verify_token
+from newsletter.core.tokens import verify_token
 
 LEADERS = VariantKey("2026-11", "en", ("leaders",))
 TRICKY = Sample(7, "ana@example.org", "x", {

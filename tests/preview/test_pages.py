@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from newsletter.errors import SourceError, ValidationFailed
+from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.preview.pages import Selection, selection_from, shown_errors
 
 CHOICES = dict(languages=["en", "de"], default_language="en", segments=["all", "leaders"],

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsletter.config import load_workspace
+from newsletter.core.config import load_workspace
 from newsletter.preview import PreviewServer
 from newsletter.preview.site import Site
 from newsletter.subscribers.models import Subscriber

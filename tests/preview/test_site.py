@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.errors import ValidationFailed
+from newsletter.core.errors import ValidationFailed
 from newsletter.preview.site import Site, VariantKey
 
 EN = VariantKey("2026-11", "en", ())

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import load_workspace
+from newsletter.core.config import load_workspace
 from newsletter.content.loader import load_edition
 from newsletter.render import render_variant
 
-from .conftest import ALL, ROOT, Sample
+from tests.support.samples import ALL, ROOT, Sample
 
 pytestmark = pytest.mark.browser
 PHONE_WIDTHS = (320, 375)

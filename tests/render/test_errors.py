@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import main
-from newsletter.config import load_workspace
+from newsletter.core.config import load_workspace
 from newsletter.content.loader import load_edition
 from newsletter.render import TemplateError, render_variant
 from newsletter.render.mjml import Traced
@@ -17,7 +17,7 @@ from newsletter.render.pipeline import _job
 from newsletter.render.templates import HTML_TEMPLATE, run, theme_environment
 from newsletter.render.theme import theme_dir
 
-from .conftest import ROOT
+from tests.support.samples import ROOT
 
 QUOTE = "templates/blocks/quote.mjml.j2"
 

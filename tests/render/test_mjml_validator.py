@@ -16,7 +16,7 @@ import pytest
 from newsletter.content.model import BLOCK_TYPES
 from newsletter.render import render_block_mjml
 
-from .conftest import ALL, Sample
+from tests.support.samples import ALL, Sample
 
 pytestmark = pytest.mark.mjml
 CONTROL = """<mjml>

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import load_workspace
+from newsletter.core.config import load_workspace
 from newsletter.content.loader import load_edition
 from newsletter.content.merge import TOKEN_RE
-from newsletter.errors import RenderError
+from newsletter.core.errors import RenderError
 from newsletter.render import render_edition, render_mjml, render_variant, variants
 
-from .conftest import ROOT
+from tests.support.samples import ROOT
 
 
 def load(ws_dir: Path, edition: str):

@@ -12,10 +12,10 @@ import pytest
 from newsletter.content.merge import TOKEN_RE
 from newsletter.content.model import text_for
 from newsletter.render import variant_key, variants
-from newsletter.render.build import build_edition
-from newsletter.render.lint import CLIP_BYTES, is_absolute, scan_html
+from newsletter.publish.build import build_edition
+from newsletter.check.lints import CLIP_BYTES, is_absolute, scan_html
 
-from .conftest import ALL, GOLDEN, SAMPLES, Sample
+from tests.support.samples import ALL, GOLDEN, SAMPLES, Sample
 from .htmlparse import parse
 
 BARE_URL = re.compile(r"^\s*(https?://|mailto:|%%MF\d+%%)\S*$")

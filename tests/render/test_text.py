@@ -11,7 +11,7 @@ from newsletter.content.model import Event
 from newsletter.render import dates
 from newsletter.render.text import LinkRefs, markdown_to_text, underline, wrap
 
-from .conftest import ROOT
+from tests.support.samples import ROOT
 
 
 def test_wrap_keeps_lines_within_78_columns_and_urls_whole() -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import load_workspace
+from newsletter.core.config import load_workspace
 from newsletter.content.loader import load_edition
 from newsletter.content.model import BLOCK_TYPES
 from newsletter.render import render_variant
 from newsletter.render.theme import strings, theme_dir
 
-from .conftest import ROOT, SAMPLES
+from tests.support.samples import ROOT, SAMPLES
 
 DEFAULT_ACCENT = "#9b2457"
 NAMC_ACCENT = "#0b5e7a"
@@ -128,7 +128,7 @@ def test_the_preheader_is_hidden_text_at_the_top(sample_ws: Path) -> None:
     ("en:\n  date_format: \"{day} {monat}\"\n", ":2:", "'monat' is not one"),
 ])
 def test_a_broken_strings_file_is_reported_at_its_line(sample_ws: Path, text: str, where: str, message: str) -> None:
-    from newsletter.errors import ValidationFailed
+    from newsletter.core.errors import ValidationFailed
 
     (sample_ws / "templates" / "strings.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsletter.cli import main
-from newsletter.config import load_workspace
+from newsletter.core.config import load_workspace
 from newsletter.subscribers.store import Store
 
 FIXED_NOW = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.timezone.utc)

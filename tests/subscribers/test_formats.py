@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.errors import SourceError
+from newsletter.core.errors import SourceError
 from newsletter.subscribers.importers import import_file
 from newsletter.subscribers.store import Store
 

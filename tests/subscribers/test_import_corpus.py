@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.errors import SourceError
+from newsletter.core.errors import SourceError
 from newsletter.subscribers.importers import import_file, input_size
 from newsletter.subscribers.importing import ImportOptions
 from newsletter.subscribers.models import Subscriber

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import load_workspace
-from newsletter.errors import SubscriberError, ValidationFailed
+from newsletter.core.config import load_workspace
+from newsletter.core.errors import SubscriberError, ValidationFailed
 from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.segments import Segment, Segments, load_segments, parse_rule, read_segments
 from newsletter.subscribers.store import Store

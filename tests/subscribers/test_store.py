@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import load_workspace
-from newsletter.errors import SubscriberError
+from newsletter.core.config import load_workspace
+from newsletter.core.errors import SubscriberError
 from newsletter.subscribers.models import Subscriber
 from newsletter.subscribers.schema import MIGRATIONS
 from newsletter.subscribers.store import Store
@@ -200,7 +200,7 @@ def test_rows_are_never_deleted_so_ids_are_never_reused(tmp_path: Path) -> None:
 
 
 def test_a_database_of_the_first_schema_is_migrated_without_loss(tmp_path: Path) -> None:
-    from newsletter.db import connect, migrate
+    from newsletter.core.db import connect, migrate
     from newsletter.subscribers.store import _INSERT, _params
 
     path = tmp_path / "old.sqlite3"

@@ -11,17 +11,17 @@ import zipfile
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from ...errors import SourceError
-from ..importing import ImportOptions, ImportSummary, RowError, run_import
-from ..models import Subscriber
-from ..store import Store
-from . import listmonk, mailchimp
-from .base import CsvFormat
-from .csvread import CsvInput, open_csv, text_stream
-from .jsonl import Jsonl
-from .listmonk import ListmonkCsv
-from .mailchimp import MailchimpCsv
-from .plaincsv import PlainCsv
+from newsletter.core.errors import SourceError
+from newsletter.subscribers.importing import ImportOptions, ImportSummary, RowError, run_import
+from newsletter.subscribers.models import Subscriber
+from newsletter.subscribers.store import Store
+from newsletter.subscribers.importers import listmonk, mailchimp
+from newsletter.subscribers.importers.base import CsvFormat
+from newsletter.subscribers.importers.csvread import CsvInput, open_csv, text_stream
+from newsletter.subscribers.importers.jsonl import Jsonl
+from newsletter.subscribers.importers.listmonk import ListmonkCsv
+from newsletter.subscribers.importers.mailchimp import MailchimpCsv
+from newsletter.subscribers.importers.plaincsv import PlainCsv
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _open_format(text: io.TextIOWrapper, label: str, fmt: str, options: ImportOp
 
 
 def _is_email_column(column: str) -> bool:
-    from .plaincsv import column_plan
+    from newsletter.subscribers.importers.plaincsv import column_plan
 
     return column_plan(column)[:2] == ("field", "email")
 

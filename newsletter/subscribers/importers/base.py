@@ -10,10 +10,10 @@ import json
 import re
 from typing import Any, Iterator
 
-from ...errors import SourceError
-from ..importing import ImportOptions, RowError, build, check_attribute_name, check_attributes, check_value
-from ..models import InvalidValue, Subscriber, split_tags
-from .csvread import CsvInput, check_header, undecodable
+from newsletter.core.errors import SourceError
+from newsletter.subscribers.importing import ImportOptions, RowError, build, check_attribute_name, check_attributes, check_value
+from newsletter.subscribers.models import InvalidValue, Subscriber, split_tags
+from newsletter.subscribers.importers.csvread import CsvInput, check_header, undecodable
 
 # Where a column's cells go:
 FIELD = "field"            # a Subscriber field (key: its name)

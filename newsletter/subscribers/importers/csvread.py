@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import IO, Any, Callable, Iterator, TypeVar
 
-from ...errors import SourceError
+from newsletter.core.errors import SourceError
 
 MAX_FIELD = 1_000_000
 # Undecodable bytes are kept as lone surrogates (errors='surrogateescape') so that one bad

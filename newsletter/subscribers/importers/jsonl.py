@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..importing import ImportOptions, RowError, build, check_attributes
-from ..models import InvalidValue, Subscriber
-from .csvread import undecodable
+from newsletter.subscribers.importing import ImportOptions, RowError, build, check_attributes
+from newsletter.subscribers.models import InvalidValue, Subscriber
+from newsletter.subscribers.importers.csvread import undecodable
 
 KEYS = ("email", "name", "first_name", "last_name", "language", "country", "tags", "status",
         "attributes", "consent", "created_at")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..models import InvalidValue
-from .base import ATTRIBUTES, FIELD, SKIP, CsvFormat, Plan, canonical
+from newsletter.subscribers.models import InvalidValue
+from newsletter.subscribers.importers.base import ATTRIBUTES, FIELD, SKIP, CsvFormat, Plan, canonical
 
 EXTRA = "_newsletter"
 EXTRA_KEYS = ("first_name", "last_name", "language", "country", "tags", "status", "consent", "created_at")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import SourceError
-from .base import ATTR, CONSENT, FIELD, QUOTED_TAGS, CsvFormat, Plan
+from newsletter.core.errors import SourceError
+from newsletter.subscribers.importers.base import ATTR, CONSENT, FIELD, QUOTED_TAGS, CsvFormat, Plan
 
 EMAIL_COLUMN = "Email Address"
 COLUMNS: dict[str, tuple[str, str]] = {

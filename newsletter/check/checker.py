@@ -1,0 +1,42 @@
+"""`newsletter check`: validate editions, then run the lints over them.
+
+Validation errors (schema, files, links, merge fields) stop everything and are all shown
+together. Lints produce findings, errors or warnings; ``--strict`` treats warnings as errors.
+"""
+from __future__ import annotations
+
+from newsletter.core.config import Workspace
+from newsletter.content.completeness import fallbacks
+from newsletter.check.findings import EditionReport, Finding, Linter
+from newsletter.check.lints import lint_edition
+from newsletter.content.loader import LoadedEdition, edition_names, load_editions
+from newsletter.subscribers.segments import segment_names
+
+
+def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
+    """Warnings found while reading (raw HTML in Markdown) and the completeness report."""
+    out = [Finding("warning", "raw-html", e.message, e.location()) for e in loaded.warnings]
+    for lang, blocks in fallbacks(loaded).items():
+        for label, fields in blocks.items():
+            short = ", ".join(f.rsplit(".", 1)[-1] if f.startswith("blocks") else f for f in fields)
+            out.append(Finding("warning", "fallback",
+                               f"{lang}: {label} falls back to {loaded.default_language} ({short})",
+                               str(loaded.file.relative_to(ws.root))))
+    return out
+
+
+def linters() -> list[Linter]:
+    """Every lint run by `check`, in order."""
+    return [source_findings, lint_edition]
+
+
+def run_check(ws: Workspace, names: list[str] | None = None) -> list[EditionReport]:
+    names = names or edition_names(ws)
+    loaded_all = load_editions(ws, names, segment_names(ws))
+    reports = []
+    for loaded in loaded_all:
+        report = EditionReport(loaded)
+        for lint in linters():
+            report.findings += lint(ws, loaded)
+        reports.append(report)
+    return reports

@@ -1,0 +1,61 @@
+"""What every command shares: the context object, exit codes and how errors are shown.
+Commands import this module, never ``newsletter.cli`` (which only finds and runs them)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newsletter.core.errors import NewsletterError, ValidationFailed
+
+EXIT_PROBLEMS = 1
+EXIT_LOCKED = 3
+
+
+class Context:
+    """What every command receives: where the workspace is, loaded on first use."""
+
+    def __init__(self, workspace: Path | None, debug: bool):
+        self.workspace_dir = workspace
+        self.debug = debug
+        self._ws: Any = None
+
+    def workspace_root(self) -> Path | None:
+        if self._ws is not None:
+            return self._ws.root
+        return self.workspace_dir.resolve() if self.workspace_dir else None
+
+    @property
+    def ws(self):  # -> config.Workspace
+        if self._ws is None:
+            from newsletter.core.config import load_workspace
+
+            self._ws = load_workspace(self.workspace_dir)
+        return self._ws
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def display_path(path: Path | str, root: Path | None) -> str:
+    """Paths as an editor reads them: relative to the current folder when inside it,
+    else relative to the workspace."""
+    path = Path(path)
+    for base in (Path.cwd(), root):
+        if base is not None and path.is_absolute():
+            try:
+                return str(path.relative_to(base))
+            except ValueError:
+                continue
+    return str(path)
+
+
+def report_error(exc: NewsletterError, root: Path | None = None) -> None:
+    if isinstance(exc, ValidationFailed):
+        for err in exc.errors:
+            err.path = display_path(err.path, root)
+        click.echo(exc.render(), err=True)
+        click.secho(f"Error: {exc}", fg="red", err=True)
+    else:
+        click.secho(f"Error: {exc}", fg="red", err=True)
