@@ -10,7 +10,8 @@ import logging
 import sqlite3
 import time
 from pathlib import Path
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,23 @@ def _use_wal(conn: sqlite3.Connection, path: Path | str) -> None:
         delay = min(delay * 2, 0.1)
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``with transaction(conn):`` runs the block in one write transaction (BEGIN IMMEDIATE, so
+    the write lock is taken at once and waits up to the busy timeout), committed at the end and
+    rolled back on any exception. The rollback only happens while a transaction is open:
+    SQLite may already have rolled back by itself (a full disk), and a second ROLLBACK would
+    hide the real error behind "cannot rollback - no transaction is active"."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str]) -> int:
     """Apply the scripts of ``component`` not yet applied, each in its own transaction.
     Returns the schema version reached. Scripts are append-only: never edit a released one."""
@@ -68,12 +86,10 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
     row = conn.execute("SELECT version FROM schema_version WHERE component = ?", (component,)).fetchone()
     current = row[0] if row else 0
     for version, script in enumerate(migrations[current:], start=current + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             # Re-check inside the write lock: another process may have migrated meanwhile.
             row = conn.execute("SELECT version FROM schema_version WHERE component = ?", (component,)).fetchone()
             if row and row[0] >= version:
-                conn.execute("ROLLBACK")
                 continue
             for statement in _statements(script):
                 conn.execute(statement)
@@ -82,10 +98,6 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
                 "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
                 (component, version),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     return max(current, len(migrations))
 
 

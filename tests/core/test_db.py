@@ -59,3 +59,28 @@ def test_a_lock_other_than_the_wal_switch_is_not_retried_for_ever(tmp_path, monk
     assert time.monotonic() - began < 5
     holder.execute("ROLLBACK")
     assert db.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_transaction_commits_the_block_and_rolls_back_on_error(tmp_path) -> None:
+    conn = db.connect(tmp_path / "t.db")
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    with db.transaction(conn):
+        conn.execute("INSERT INTO t VALUES (1)")
+    try:
+        with db.transaction(conn):
+            conn.execute("INSERT INTO t VALUES (2)")
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert [r[0] for r in conn.execute("SELECT x FROM t")] == [1]
+    assert not conn.in_transaction
+
+
+def test_transaction_keeps_the_real_error_when_sqlite_rolled_back_itself(tmp_path) -> None:
+    """A full disk makes SQLite roll back on its own; a second ROLLBACK must not replace the
+    real error with "cannot rollback - no transaction is active"."""
+    conn = db.connect(tmp_path / "t.db")
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        with db.transaction(conn):
+            conn.execute("ROLLBACK")  # what SQLite does by itself on SQLITE_FULL
+            raise sqlite3.OperationalError("database or disk is full")
