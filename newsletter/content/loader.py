@@ -2,6 +2,7 @@
 editor's own file. All errors in all files are collected, then raised together."""
 from __future__ import annotations
 
+import glob
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,22 @@ class LoadedEdition:
         if ref.lower().startswith(("http://", "https://")):
             return None
         return (self.folder / ref).resolve()
+
+    def image_problem(self, ref: str) -> str | None:
+        """What is wrong with an image reference (None: nothing): an absolute URL must be
+        http(s); a file must be a non-empty file inside the edition folder."""
+        if self.image_file(ref) is None:
+            try:
+                check_url(ref)
+            except ValueError as exc:
+                return str(exc)
+            return None
+        problem = confinement_problem(self.folder, self.folder / ref)
+        if problem:
+            return f"image {'file ' if 'not found' in problem else ''}{ref!r} {problem}"
+        if (self.folder / ref).stat().st_size == 0:
+            return f"image file {ref!r} is empty (0 bytes); copy it again"
+        return None
 
     def sources(self) -> list[Path]:
         """Every file this edition was read from (for live reload)."""
@@ -89,11 +106,14 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
         return None, [err]
     if not isinstance(data, dict):
         return None, [smap.error((), "expected a mapping with number, date, languages, subject and blocks", "")]
-    errors = _include_files(data, smap, folder, ws.settings.languages.default)
+    errors, failed = _include_files(data, smap, folder, ws.settings.languages.default)
     try:
         edition = Edition.model_validate(data)
     except ValidationError as exc:
-        return None, errors + errors_from_pydantic(exc, smap, Edition, data)
+        # A block whose file could not be read has no keys: its schema errors would only
+        # echo the real one ("missing 'type'"), pointing away from the broken file.
+        return None, errors + [e for e in errors_from_pydantic(exc, smap, Edition, data)
+                               if not any(_within(e.field, f"blocks[{i}]") for i in failed)]
     if errors:
         return None, errors
     default = ws.settings.languages.default
@@ -104,40 +124,76 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     return (None, errors) if errors else (loaded, [])
 
 
-def _include_files(data: dict, smap: SourceMap, folder: Path, default_lang: str) -> list[SourceError]:
+def _within(field_path: str, prefix: str) -> bool:
+    return field_path == prefix or field_path.startswith((prefix + ".", prefix + "["))
+
+
+def _include_files(data: dict, smap: SourceMap, folder: Path,
+                   default_lang: str) -> tuple[list[SourceError], set[int]]:
     """A block ``{file: articles/x.md}`` takes its keys from the file's front matter and its
-    body from the Markdown; ``x.<lang>.md`` beside it gives that language's texts."""
+    body from the Markdown; ``x.<lang>.md`` beside it gives that language's texts.
+    Returns the errors and the indexes of the blocks that could not be read."""
     errors: list[SourceError] = []
+    failed: set[int] = set()
     blocks = data.get("blocks")
     if not isinstance(blocks, list):
-        return errors
+        return errors, failed
     for i, block in enumerate(blocks):
         if not (isinstance(block, dict) and "file" in block):
             continue
         ref = block.pop("file")
         loc: Loc = ("blocks", i)
-        path = (folder / str(ref)).resolve()
-        if not isinstance(ref, str) or not path.is_file() or folder.resolve() not in path.parents:
-            errors.append(smap.error(loc + ("file",), f"no Markdown file {ref!r} in {folder.name}/", format_loc(loc + ("file",))))
+        floc = loc + ("file",)
+        problem = confinement_problem(folder, folder / str(ref)) if isinstance(ref, str) else "is not a file name"
+        if problem:
+            errors.append(smap.error(floc, f"Markdown file {ref!r} {problem}", format_loc(floc)))
+            failed.add(i)
             continue
         try:
-            merged = _read_block_file(path, loc, smap, default_lang)
+            merged, tr_errors = _read_block_file(folder, (folder / str(ref)).resolve(), loc, smap, default_lang)
         except SourceError as err:
             errors.append(err)
+            failed.add(i)
+            continue
+        if tr_errors:
+            errors += [smap.error(floc, message, format_loc(floc)) for message in tr_errors]
+            failed.add(i)
             continue
         blocks[i] = {**merged, **block}
-    return errors
+    return errors, failed
 
 
-def _read_block_file(path: Path, loc: Loc, smap: SourceMap, default_lang: str) -> dict[str, Any]:
+def confinement_problem(folder: Path, path: Path) -> str | None:
+    """Why ``path`` may not be read as part of the edition in ``folder`` (None: it may).
+    Paths are resolved first, so a symbolic link (or '..') that leads out of the folder is
+    refused like any other file outside it: an edition is published, and nothing outside its
+    folder (a system file, another workspace's secrets) may end up in an email."""
+    root = folder.resolve()
+    resolved = path.resolve()
+    if root not in resolved.parents:
+        via = " through a symbolic link" if path.is_symlink() else ""
+        return f"leads outside the edition folder{via}; copy the file into {folder.name}/"
+    if not resolved.is_file():
+        return f"not found in {folder.name}/"
+    return None
+
+
+def _read_block_file(folder: Path, path: Path, loc: Loc, smap: SourceMap,
+                     default_lang: str) -> tuple[dict[str, Any], list[str]]:
+    """The block's keys and texts, and the problems of translation files found beside it."""
     meta, fsmap, body, body_line = load_front_matter(path)
     smap.graft(loc, fsmap)
     if body.strip():
         meta["body"] = {default_lang: body}
         _mark_body(smap, loc, default_lang, fsmap, body_line)
-    for tr in sorted(path.parent.glob(f"{path.stem}.*{path.suffix}")):
+    problems = []
+    for tr in sorted(path.parent.glob(f"{glob.escape(path.stem)}.*{path.suffix}")):
         lang = tr.name[len(path.stem) + 1: -len(path.suffix)]
-        tmeta, tsmap, tbody, tline = load_front_matter(tr)
+        problem = confinement_problem(folder, tr)
+        if problem:
+            problems.append(f"translation {tr.name!r} {problem}")
+            continue
+        tmeta, tsmap, tbody, tline = load_front_matter(tr.resolve())
         for key, value in tmeta.items():
             base = meta.get(key)
             meta[key] = {**(base if isinstance(base, dict) else {default_lang: base} if base else {}), lang: value}
@@ -149,7 +205,7 @@ def _read_block_file(path: Path, loc: Loc, smap: SourceMap, default_lang: str) -
             body_map = meta.get("body") if isinstance(meta.get("body"), dict) else {}
             meta["body"] = {**body_map, lang: tbody}
             _mark_body(smap, loc, lang, tsmap, tline)
-    return meta
+    return meta, problems
 
 
 def _mark_body(smap: SourceMap, loc: Loc, lang: str, fsmap: SourceMap, body_line: int) -> None:
@@ -215,18 +271,9 @@ class Checker:
             self._err(loc, f"unknown segment {value!r}{hint}")
 
     def _image(self, loc: Loc, ref: str) -> None:
-        path = self.loaded.image_file(ref)
-        if path is None:
-            try:
-                check_url(ref)
-            except ValueError as exc:
-                self._err(loc, str(exc))
-            return
-        folder = self.loaded.folder.resolve()
-        if folder not in path.parents:
-            self._err(loc, f"image {ref!r} is outside the edition folder")
-        elif not path.is_file():
-            self._err(loc, f"image file {ref!r} not found in {self.loaded.folder.name}/")
+        problem = self.loaded.image_problem(ref)
+        if problem:
+            self._err(loc, problem)
 
     def _text(self, loc: Loc, value: dict[str, str], is_markdown: bool) -> None:
         for lang, text in value.items():
@@ -242,7 +289,7 @@ class Checker:
                 self._markdown(tloc, text)
 
     def _markdown(self, loc: Loc, text: str) -> None:
-        for problem in markdown.problems(text, self.loaded.image_file):
+        for problem in markdown.problems(text, self.loaded.image_problem):
             pos = self.smap.text_pos(loc, text, problem.offset)
             if problem.warning:
                 shown = loc[:-1] if loc[-1] == ANY_LANG else loc

@@ -53,7 +53,7 @@ def _inline_tokens(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
                 yield line, child
 
 
-def problems(text: str, image_file: Callable[[str], Path | None]) -> list[Problem]:
+def problems(text: str, image_problem: Callable[[str], str | None]) -> list[Problem]:
     """Links that are not absolute, images without alt text or missing, raw HTML."""
     starts = _line_offsets(text)
     out: list[Problem] = []
@@ -66,26 +66,21 @@ def problems(text: str, image_file: Callable[[str], Path | None]) -> list[Proble
             except ValueError as exc:
                 out.append(Problem(f"link: {exc}", offset))
         elif tok.type == "image":
-            out += _image_problems(tok, offset, image_file)
+            out += _image_problems(tok, offset, image_problem)
     for match in _RAW_HTML.finditer(text):
         out.append(Problem(f"raw HTML {match.group(0)[:40]!r} is shown as text, not markup; "
                            "use Markdown instead", match.start(), warning=True))
     return out
 
 
-def _image_problems(tok: Token, offset: int, image_file: Callable[[str], Path | None]) -> list[Problem]:
+def _image_problems(tok: Token, offset: int, image_problem: Callable[[str], str | None]) -> list[Problem]:
     src = str(tok.attrGet("src") or "")
     out = []
     if not tok.content.strip():
         out.append(Problem(f"image {src!r} needs alt text: ![what it shows]({src})", offset))
-    path = image_file(src)
-    if path is None:
-        try:
-            check_url(src)
-        except ValueError as exc:
-            out.append(Problem(f"image: {exc}", offset))
-    elif not path.is_file():
-        out.append(Problem(f"image file {src!r} not found", offset))
+    problem = image_problem(src)
+    if problem:
+        out.append(Problem(problem if problem.startswith("image") else f"image: {problem}", offset))
     return out
 
 
