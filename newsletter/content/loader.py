@@ -15,7 +15,7 @@ from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
 from newsletter.content import markdown, merge
-from newsletter.content.model import ANY_LANG, Edition, check_url, text_marker
+from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker
 
 log = logging.getLogger(__name__)
 EDITION_FILE = "edition.yaml"
@@ -253,6 +253,8 @@ class Checker:
             marker = text_marker(info)
             if marker is not None:
                 self._text(loc, value, marker.markdown)
+            elif is_url_field(info):
+                self._link(loc, value)
             elif name == "audience":
                 self._audience(loc, value)
             elif name in ("image", "src"):
@@ -281,16 +283,41 @@ class Checker:
             if lang != ANY_LANG and lang not in self.langs:
                 self._err(tloc, f"language {lang!r} is not one of this edition's languages "
                           f"({', '.join(self.loaded.edition.languages)})")
-            try:
-                merge.parse(text, self.ws.settings.merge_attributes)
-            except merge.MergeSyntaxError as exc:
-                self._err(tloc, str(exc), self.smap.text_pos(tloc, text, exc.offset))
-            if is_markdown:
-                self._markdown(tloc, text)
+            fields = self._merge_fields(tloc, text)
+            if is_markdown and fields is not None:
+                self._markdown(tloc, text, fields)
 
-    def _markdown(self, loc: Loc, text: str) -> None:
-        for problem in markdown.problems(text, self.loaded.image_problem):
-            pos = self.smap.text_pos(loc, text, problem.offset)
+    def _merge_fields(self, loc: Loc, text: str) -> list[merge.MergeField] | None:
+        """The merge fields of ``text``; None (and errors) when it has foreign or broken ones."""
+        foreign = merge.foreign_tags(text, self.ws.settings.merge_attributes)
+        for tag in foreign:
+            self._err(loc, tag.message(), self.smap.text_pos(loc, text, tag.offset))
+        if foreign:
+            return None
+        try:
+            return merge.parse(text, self.ws.settings.merge_attributes)
+        except merge.MergeSyntaxError as exc:
+            self._err(loc, str(exc), self.smap.text_pos(loc, text, exc.offset))
+            return None
+
+    def _link(self, loc: Loc, url: str) -> None:
+        """A link field holding merge fields: with every field at its default it must be a
+        link (a recipient's values are checked again when composing; see content.merge)."""
+        fields = self._merge_fields(loc, url)
+        if not fields:
+            return
+        filled = merge.fill_defaults_in_url(url, fields)
+        problem = merge.url_problem(filled)
+        if problem:
+            self._err(loc, f"{problem}{markdown._DEFAULT_HINT if fields[0].start == 0 else ''}")
+
+    def _markdown(self, loc: Loc, text: str, fields: list[merge.MergeField]) -> None:
+        # Rendering replaces merge fields by placeholders before Markdown sees the text, so
+        # the text is checked the same way: '[a]({{ attributes.site or "https://..." }})' is a
+        # link there (with spaces it would not be one in the raw text).
+        tokenized, where = merge.checking_text(text, fields)
+        for problem in markdown.problems(tokenized, self.loaded.image_problem, where.expand):
+            pos = self.smap.text_pos(loc, text, where.original(problem.offset))
             if problem.warning:
                 shown = loc[:-1] if loc[-1] == ANY_LANG else loc
                 self.loaded.warnings.append(self.smap.error(loc, problem.message, format_loc(shown), pos=pos))

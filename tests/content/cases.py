@@ -163,3 +163,57 @@ CASES += [
          [f"{E}:8:13: file is not valid UTF-8 (byte 0xFC; perhaps saved as Windows-1252 or Latin-1); "
           "save it as UTF-8"]),
 ]
+
+MD = "  - type: markdown\n    body: |\n      Intro.\n\n"
+CASES += [
+    Case("link whose merge-field default is javascript:", HEAD + MD +
+         '      Visit [your centre]({{ attributes.centre or "javascript:alert(1)" }}) today.\n',
+         [f"{E}:11:27: blocks[0].body: link: expected an absolute http(s) or mailto: link, got "
+          "'javascript:alert(1)' (a merge field that starts a link needs a default that is a link "
+          'itself: {{ attributes.site or "https://example.org" }})']),
+    Case("button whose merge-field default is data:", HEAD + BLOCK +
+         "    button:\n      label: Go\n      url: '{{ attributes.centre or \"data:text/html,hi\" }}'\n",
+         [f"{E}:12:7: blocks[0].button.url: expected an absolute http(s) or mailto: link, got "
+          "'data:text/html,hi' (a merge field that starts a link needs a default that is a link "
+          'itself: {{ attributes.site or "https://example.org" }})']),
+    Case("link that is a merge field without default", HEAD + BLOCK + "    link: '{{ attributes.centre }}'\n",
+         [f"{E}:10:5: blocks[0].link: expected an absolute http(s) or mailto: link, got '' (a merge "
+          "field that starts a link needs a default that is a link itself: "
+          '{{ attributes.site or "https://example.org" }})']),
+    Case("Mailchimp merge tag", HEAD + "  - type: article\n    title: Hello *|FNAME|*\n",
+         [f"{E}:8:18: blocks[0].title: '*|FNAME|*' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?"]),
+    Case("single-brace, percent and Word merge tags", HEAD + MD.replace("Intro.", "Liebe {first_name},") +
+         "      dear %FIRSTNAME% and «Vorname».\n",
+         [f"{E}:9:13: blocks[0].body: '{{first_name}}' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?",
+          f"{E}:11:12: blocks[0].body: '%FIRSTNAME%' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?",
+          f"{E}:11:28: blocks[0].body: '«Vorname»' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?"]),
+    Case("Brevo-style field in our braces", HEAD + "  - type: article\n    title: 'Hi {{ contact.FIRSTNAME }}'\n",
+         [f"{E}:8:16: blocks[0].title: unknown merge field 'contact.FIRSTNAME'; did you mean {{{{ first_name }}}}?"]),
+    Case("Mailchimp tag in a link field", HEAD + BLOCK + "    link: https://example.org/?n=*|FNAME|*\n",
+         [f"{E}:10:5: blocks[0].link: '*|FNAME|*' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?"]),
+    Case("triple braces", HEAD + "  - type: article\n    title: '{{{first_name}}}'\n",
+         [f"{E}:8:13: blocks[0].title: '{{{{{{first_name}}}}}}' is another tool's merge tag and would be "
+          "mailed as it stands; did you mean {{ first_name }}?"]),
+    Case("dollar-brace tag and a custom attribute", HEAD + "  - type: article\n    title: 'For ${centre} and [[Nachname]]'\n",
+         [f"{E}:8:17: blocks[0].title: '${{centre}}' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ attributes.centre }}?",
+          f"{E}:8:31: blocks[0].title: '[[Nachname]]' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ last_name }}?"]),
+    Case("no-break space inside a link field", HEAD + BLOCK + '    link: "https://example.org/a\u00a0b"\n',
+         [f"{E}:10:5: blocks[0].link: a link may not hold U+00A0 (no-break space); got 'https://example.org/a\\xa0b'"]),
+    Case("no-break space inside a Markdown link", HEAD + "  - type: markdown\n    body: 'See [the page](https://example.org/a\u00a0b).'\n",
+         [f"{E}:8:27: blocks[0].body: link: a link may not hold U+00A0 (no-break space); got 'https://example.org/a\\xa0b'"]),
+    Case("zero-width space inside a Markdown link", HEAD + "  - type: markdown\n    body: 'See [the page](https://example.org/a\u200bb).'\n",
+         [f"{E}:8:27: blocks[0].body: link: a link may not hold U+200B (zero width space); got 'https://example.org/a\\u200bb'"]),
+    Case("mailto without an address", HEAD + "  - type: markdown\n    body: 'Write [to us](mailto:?cc=office@example.org).'\n",
+         [f"{E}:8:26: blocks[0].body: link: a mailto: link needs an address (mailto:office@example.org), "
+          "got 'mailto:?cc=office@example.org'"]),
+    Case("mailto in a button without a domain", HEAD + BLOCK + "    button:\n      label: Mail\n      url: mailto:office@\n",
+         [f"{E}:12:7: blocks[0].button.url: a mailto: link needs an address (mailto:office@example.org), "
+          "got 'mailto:office@'"]),
+]

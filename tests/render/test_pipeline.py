@@ -8,7 +8,7 @@ import pytest
 
 from newsletter.core.config import load_workspace
 from newsletter.content.loader import load_edition
-from newsletter.content.merge import TOKEN_RE
+
 from newsletter.core.errors import RenderError
 from newsletter.render import render_edition, render_mjml, render_variant, variants
 
@@ -64,7 +64,7 @@ def test_merge_fields_become_placeholders_registered_per_variant(sample_ws: Path
     }
     for part in (variant.html, variant.text):
         assert "{{" not in part
-        assert set(TOKEN_RE.findall(part)) == {"0", "1", "2", "3"}
+        assert set(variant.token_re.findall(part)) == {"0", "1", "2", "3"}
     assert "Liebe %%MF2%%, in diesem Monat" in variant.html
     assert 'href="%%MF0%%"' in variant.html and 'href="%%MF1%%"' in variant.html
     assert "\n%%MF0%%\n" in variant.text
