@@ -217,3 +217,13 @@ CASES += [
          [f"{E}:12:7: blocks[0].button.url: a mailto: link needs an address (mailto:office@example.org), "
           "got 'mailto:office@'"]),
 ]
+
+CASES += [
+    Case("broken front matter in an included file", HEAD + "  - file: story.md\n",
+         ["issues/bad/story.md:4:1: YAML syntax error: did not find expected ',' or ']' "
+          "(while parsing a flow sequence)"],
+         files={"story.md": "---\ntype: article\ntitle: [Story\n---\nBody.\n"}),
+    Case("front matter that is never closed", HEAD + "  - file: story.md\n",
+         ["issues/bad/story.md:1:1: front matter starts with '---' but has no closing '---' line"],
+         files={"story.md": "---\ntype: article\ntitle: Story\nBody.\n"}),
+]
