@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from newsletter.content.tags import foreign_tags
+
 ANY_LANG = "*"
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -122,8 +124,6 @@ def _has(tp: Any, kind: type) -> bool:
 def _check_link(value: str) -> str:
     # A link holding merge fields is checked where the merge fields are known, with their
     # defaults filled in (content.loader.Checker), so its error can point at the field.
-    from newsletter.content.merge import foreign_tags  # merge builds on this module
-
     for tag in foreign_tags(value):
         raise ValueError(tag.message())
     return value.strip() if "{{" in value else check_url(value)
