@@ -90,6 +90,12 @@ class Delivery(_Section):
         return value
 
 
+class Translations(_Section):
+    require_approval: bool = Field(False, description=(
+        "Refuse to send a language that nobody approved with `newsletter approve`, or that "
+        "changed since its approval."))
+
+
 class Settings(BaseSettings):
     """Everything in newsletter.yaml. Unknown keys are errors."""
 
@@ -103,6 +109,7 @@ class Settings(BaseSettings):
     urls: Urls
     languages: Languages = Field(default_factory=Languages)
     delivery: Delivery = Field(default_factory=Delivery)
+    translations: Translations = Field(default_factory=Translations)
     database: Path = Path("subscribers/newsletter.sqlite3")
     message_id_domain: str | None = None
     merge_attributes: list[str] = Field(
