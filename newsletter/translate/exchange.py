@@ -264,6 +264,8 @@ def _current_entries(loaded: LoadedEdition, lang: str) -> list[translations.Entr
 def _restore(target: Path, before: bytes | None) -> None:
     if before is None:
         target.unlink(missing_ok=True)
+        if target.parent.is_dir() and not any(target.parent.iterdir()):
+            target.parent.rmdir()  # the folder was made for this file
     else:
         atomic_write(target, before)
 
