@@ -18,6 +18,7 @@ from newsletter.content.loader import LoadedEdition, walk
 from newsletter.content.model import text_for, text_marker
 from newsletter.content.translations import yaml_quoted
 from newsletter.core.errors import SourceError, ValidationFailed
+from newsletter.core.files import atomic_write
 from newsletter.core.yamlsrc import format_loc, load_yaml
 
 APPROVALS_FILE = "approvals.yaml"
@@ -115,7 +116,8 @@ def write_approvals(folder: Path, approvals: dict[str, Approval], order: list[st
     for lang in sorted(approvals, key=lambda l: (order.index(l) if l in order else len(order), l)):
         a = approvals[lang]
         lines += [f"{lang}:", f"  by: {yaml_quoted(a.by)}", f"  at: {yaml_quoted(a.at)}", f"  fingerprint: {a.fingerprint}"]
-    (folder / APPROVALS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with atomic_write(folder / APPROVALS_FILE, text=True) as fh:
+        fh.write("\n".join(lines) + "\n")
 
 
 def unapproved(loaded: LoadedEdition, languages: list[str]) -> list[LanguageState]:

@@ -21,30 +21,17 @@ from newsletter.content.loader import LoadedEdition, load_edition, walk
 from newsletter.content.model import ANY_LANG, text_marker
 from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
+from newsletter.core.files import atomic_write
 from newsletter.core.yamlsrc import Loc, format_loc
 from newsletter.subscribers.segments import segment_names
 
 log = logging.getLogger(__name__)
 
 
-def atomic_write(path: Path, data: bytes) -> None:  # replaced by core.files.atomic_write once on main
-    import os
-    import tempfile
-
+def write_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-Format = Literal["xliff", "po"]
-SUFFIX = {"xliff": ".xlf", "po": ".po"}
-EDITION_HEADER = "X-Newsletter-Edition"
+    with atomic_write(path) as fh:
+        fh.write(data)
 
 
 @dataclass(frozen=True)
@@ -99,7 +86,7 @@ def export(ws: Workspace, edition: str, languages: list[str] | None, fmt: Format
     for lang in wanted:
         data = (_xliff if fmt == "xliff" else _po)(loaded, lang, units(loaded, lang))
         path = out_dir / f"{loaded.name}.{lang}{SUFFIX[fmt]}"
-        atomic_write(path, data)
+        write_file(path, data)
         written.append(path)
     return written
 
@@ -230,7 +217,7 @@ def _write_checked(ws: Workspace, loaded: LoadedEdition, lang: str, chosen: dict
     text = translations.dump(entries, header).encode("utf-8")
     if text == before:
         return False
-    atomic_write(target, text)
+    write_file(target, text)
     try:
         reports = run_check(ws, [loaded.name])
     except ValidationFailed as exc:
@@ -267,7 +254,7 @@ def _restore(target: Path, before: bytes | None) -> None:
         if target.parent.is_dir() and not any(target.parent.iterdir()):
             target.parent.rmdir()  # the folder was made for this file
     else:
-        atomic_write(target, before)
+        write_file(target, before)
 
 
 def _pointed(err: SourceError, written: Path, source: Path, entries: list[tuple[str, str, str]],
