@@ -26,6 +26,9 @@ from newsletter.core.yamlsrc import Loc, format_loc
 from newsletter.subscribers.segments import segment_names
 
 log = logging.getLogger(__name__)
+Format = Literal["xliff", "po"]
+SUFFIX = {"xliff": ".xlf", "po": ".po"}
+EDITION_HEADER = "X-Newsletter-Edition"
 
 
 def write_file(path: Path, data: bytes) -> None:
