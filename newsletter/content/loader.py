@@ -14,7 +14,7 @@ from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
-from newsletter.content import markdown, merge, translations
+from newsletter.content import editorial, markdown, merge, translations
 from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class LoadedEdition:
     smap: SourceMap
     default_language: str
     warnings: list[SourceError] = field(default_factory=list)
+    notes: list[tuple[str, SourceError]] = field(default_factory=list)  # (code, warning): content.editorial
     translation_warnings: list[SourceError] = field(default_factory=list)  # unused entries
     # (field loc, language) -> state of that translation (content.translations)
     translation_states: dict[tuple[Loc, str], translations.TranslationState] = field(default_factory=dict)
@@ -103,6 +104,9 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
         known = edition_names(ws)
         hint = suggest(name, known) or (f"; editions: {', '.join(known)}" if known else "")
         return None, [SourceError(file, None, None, f"no edition {name!r}{hint}")]
+    problem = editorial.folder_problem(name)
+    if problem:
+        return None, [SourceError(file, None, None, problem)]
     try:
         data, smap = load_yaml(file)
     except SourceError as err:
@@ -130,7 +134,8 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     loaded.translation_warnings = unused
     texts = {loc: value for loc, _n, info, value in walk(edition) if value and text_marker(info)}
     loaded.translation_states = translations.states(entries, texts, default)
-    errors = Checker(ws, loaded, segments).run()
+    errors = Checker(ws, loaded, segments).run() + editorial.errors(ws, loaded)
+    loaded.notes = editorial.notes(ws, loaded)
     return (None, errors) if errors else (loaded, [])
 
 
