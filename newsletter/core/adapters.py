@@ -14,4 +14,5 @@ ADAPTERS: dict[str, str] = {
     "outbox": "newsletter.delivery.outbox:from_workspace",
     "smtp": "newsletter.delivery.smtp:from_workspace",
     "console": "newsletter.delivery.console:from_workspace",
+    "ses": "newsletter.delivery.ses:from_workspace",
 }
