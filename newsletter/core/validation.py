@@ -69,7 +69,8 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> str:
         tag = ctx.get("tag")
         return f"unknown type {tag!r}{suggest(str(tag), tags)} expected one of: {', '.join(tags)}"
     if kind == "union_tag_not_found":
-        return f"missing key {ctx.get('discriminator', 'type')!r} that says what this is"
+        key = str(ctx.get("discriminator", "type")).strip("'")  # pydantic gives it quoted: "'type'"
+        return f"missing key {key!r} that says what this is"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping of keys to values (lines like 'title: ...'); got {_short(err.get('input'))}"
     if kind == "list_type":
