@@ -5,6 +5,7 @@ together. Lints produce findings, errors or warnings; ``--strict`` treats warnin
 """
 from __future__ import annotations
 
+
 from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError
