@@ -19,7 +19,7 @@ from newsletter.subscribers.segments import segment_names
 def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
     """Warnings found while reading (raw HTML in Markdown, content.editorial's notes) and the
     completeness report, each at the line it is about."""
-    out = [_finding(ws, "raw-html", e) for e in loaded.warnings]
+    out = [_finding(ws, "raw-html", e, with_field=False) for e in loaded.warnings]
     out += [_finding(ws, code, e) for code, e in loaded.notes]
     for lang, blocks in fallbacks(loaded).items():
         for label, fields in blocks.items():
@@ -32,9 +32,9 @@ def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
     return out + translation_findings(ws, loaded)
 
 
-def _finding(ws: Workspace, code: str, e: SourceError) -> Finding:
+def _finding(ws: Workspace, code: str, e: SourceError, with_field: bool = True) -> Finding:
     where = display_path(e.path, ws.root) + (f":{e.line}" if e.line else "") + (f":{e.column}" if e.line and e.column else "")
-    return Finding("warning", code, f"{e.field}: {e.message}" if e.field else e.message, where)
+    return Finding("warning", code, f"{e.field}: {e.message}" if e.field and with_field else e.message, where)
 
 
 def source_place(ws: Workspace, loaded: LoadedEdition, loc: tuple) -> str:
