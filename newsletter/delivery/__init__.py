@@ -1,4 +1,4 @@
-"""Delivery adapters only, one file each behind ``base.Adapter`` (outbox, console, smtp).
+"""Delivery adapters only, one file each behind ``base.Adapter`` (outbox, console, smtp, ses).
 ``get_adapter`` chooses one by name. In: message bytes and an envelope; out: a per-recipient result."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from newsletter.core.validation import suggest
 from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult, Status
 from newsletter.delivery.console import ConsoleAdapter
 from newsletter.delivery.outbox import OutboxAdapter
+from newsletter.delivery.ses import SesAdapter, SesConfig
 from newsletter.delivery.smtp import SmtpAdapter, parse_smtp_url
 
 __all__ = ["Adapter", "AdapterError", "ConnectionLost", "SendResult", "Status", "get_adapter",
@@ -36,12 +37,24 @@ def _smtp(ws: Workspace, **options: Any) -> Adapter:
                        ssl_context=options.get("ssl_context"))
 
 
-ADAPTERS: dict[str, Callable[..., Adapter]] = {"outbox": _outbox, "smtp": _smtp, "console": _console}
+def _ses(ws: Workspace, **options: Any) -> Adapter:
+    ses, delivery = ws.settings.ses, ws.settings.delivery
+    config = SesConfig(region=options.get("region") or ses.region,
+                       configuration_set=ses.configuration_set,
+                       max_send_rate=options.get("max_send_rate") or ses.max_send_rate,
+                       endpoint_url=options.get("endpoint_url") or ses.endpoint_url,
+                       timeout=options.get("timeout") or delivery.timeout_seconds)
+    return SesAdapter(config, session=options.get("session"))
+
+
+ADAPTERS: dict[str, Callable[..., Adapter]] = {"outbox": _outbox, "smtp": _smtp, "console": _console,
+                                               "ses": _ses}
 
 
 def get_adapter(name: str, ws: Workspace, **options: Any) -> Adapter:
     """The adapter called ``name``, configured from the workspace; ``options`` override
-    (outbox: directory; console: stream; smtp: url, connections, timeout, ssl_context)."""
+    (outbox: directory; console: stream; smtp: url, connections, timeout, ssl_context;
+    ses: region, endpoint_url, max_send_rate, timeout, session)."""
     try:
         factory = ADAPTERS[name]
     except KeyError:
