@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from newsletter.core.config import Workspace
 from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult, Status
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,18 @@ class SesAdapter(Adapter):
                 raise ConnectionLost(f"no answer from SES: {exc}", uncertain=True) from None
             except EndpointConnectionError as exc:
                 raise ConnectionLost(f"cannot reach SES: {exc}", uncertain=False) from None
+
+
+def from_workspace(ws: Workspace, **options: Any) -> SesAdapter:
+    """SES as the ``ses`` settings section says; ``options`` override (region, endpoint_url,
+    max_send_rate, timeout, session)."""
+    ses, delivery = ws.settings.ses, ws.settings.delivery
+    config = SesConfig(region=options.get("region") or ses.region,
+                       configuration_set=ses.configuration_set,
+                       max_send_rate=options.get("max_send_rate") or ses.max_send_rate,
+                       endpoint_url=options.get("endpoint_url") or ses.endpoint_url,
+                       timeout=options.get("timeout") or delivery.timeout_seconds)
+    return SesAdapter(config, session=options.get("session"))
 
 
 def _code(exc: Any) -> str:
