@@ -34,7 +34,8 @@ def subscribers() -> None:
               help="Status for rows that give none (default: subscribed; you vouch for their consent).")
 @click.option("--strict", is_flag=True, help="Write nothing if any row is bad.")
 @click.option("--map-column", "maps", multiple=True, metavar="FROM=TO",
-              help='Rename a column first, e.g. "E-Mail-Adresse=Email Address" (repeatable).')
+              help='Read column FROM as TO, e.g. "Mail privat=email" or "Ort=attributes.city" '
+                   '(repeatable; FROM must be a column of the file).')
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of a CSV file, e.g. cp1252.")
 @pass_ctx
 def import_(ctx: Context, file: Path, fmt: str, tags: tuple[str, ...], status: str | None, strict: bool,
@@ -43,8 +44,20 @@ def import_(ctx: Context, file: Path, fmt: str, tags: tuple[str, ...], status: s
 
     Rows already in the list are merged (tags and attributes are added). Nobody who
     unsubscribed, bounced or was blocklisted is ever subscribed again by an import.
+
+    Column names in English, German, Spanish, French, Italian, Portuguese and Dutch are
+    understood (E-Mail, Vorname, correo, prénom, cognome, voornaam, ...), and so are language
+    and country names (Deutsch, Alemania). Other columns are kept as attributes; the import
+    lists them, with the field each one resembles.
+
+    \b
+    Examples:
+      newsletter subscribers import audience_export.zip
+      newsletter subscribers import mitglieder.csv --tag stuttgart
+      newsletter subscribers import list.csv --map-column "Mail privat=email" --strict
     """
-    options = ImportOptions(tags=_tags(tags), status=status, strict=strict)
+    known = frozenset(ctx.ws.settings.merge_attributes)
+    options = ImportOptions(tags=_tags(tags), status=status, strict=strict, known_attributes=known)
     with Store.open(ctx.ws) as store, _progress(file) as progress:
         summary = import_file(store, file, fmt=fmt, options=options, column_map=_maps(maps),
                               encoding=encoding, progress=progress)
@@ -79,6 +92,8 @@ def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
 
 
 def _report(summary: ImportSummary) -> None:
+    for note in summary.notes:
+        click.secho(f"Note: {note}", fg="yellow", err=True)
     for error in summary.errors:
         click.secho(str(error), fg="yellow", err=True)
     hidden = summary.rejected - len(summary.errors)

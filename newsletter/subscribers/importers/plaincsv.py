@@ -1,5 +1,7 @@
 """A plain CSV with a header: ``email`` required; name, first_name, last_name, language, country,
 tags, status, created_at and consent_* columns optional; every other column is an attribute.
+Headers in the languages of the network are understood too ("E-Mail;Vorname;Nachname;Sprache;
+Land", see headers.py).
 
 The CSV export writes exactly this format, so an export imports back without loss:
 - an attribute whose name clashes with a field is written as ``attributes.<name>``;
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from newsletter.subscribers.models import CONSENT_KEYS
 from newsletter.subscribers.importers.base import ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, TAGS, CsvFormat, Plan, canonical
+from newsletter.subscribers.importers.headers import field_for
 
 FIELDS = ("email", "name", "first_name", "last_name", "language", "country", "tags", "status", "created_at")
 ALIASES = {
@@ -38,6 +41,13 @@ class PlainCsv(CsvFormat):
     def make_plan(self, header: list[str]) -> Plan:
         return [column_plan(column) for column in header]
 
+    def explicit(self, kind: str, key: str, column: str) -> bool:
+        name = canonical(column)
+        return ALIASES.get(name, name) == key
+
+    def deliberate(self, column: str) -> bool:
+        return super().deliberate(column) or column.startswith(ATTRIBUTE_PREFIX)
+
 
 def column_plan(column: str) -> tuple[str, str, str]:
     if column.endswith(JSON_SUFFIX):
@@ -54,6 +64,11 @@ def column_plan(column: str) -> tuple[str, str, str]:
         return CONSENT, CONSENT_COLUMNS[key], column
     if key == "attributes":
         return ATTRIBUTES, key, column
+    field = field_for(column)
+    if field == "tags":
+        return TAGS, field, column
+    if field is not None:
+        return FIELD, field, column
     return ATTR, column, column
 
 
