@@ -335,5 +335,20 @@ def normalise_consent(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def differences(before: Subscriber, after: Subscriber) -> dict[str, list[Any]]:
+    """What changed in the editable fields and the attributes, as ``{name: [before, after]}``
+    (an attribute that is absent: None): for the record of an edit and for its output."""
+    out: dict[str, list[Any]] = {}
+    for name in ("name", "first_name", "last_name", "language", "country", "tags"):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            out[name] = [old, new]
+    for name in sorted(set(before.attributes) | set(after.attributes)):
+        old, new = before.attributes.get(name), after.attributes.get(name)
+        if old != new or (name in before.attributes) != (name in after.attributes):
+            out[f"attributes.{name}"] = [old, new]
+    return out
+
+
 def display_name(first: str, last: str) -> str:
     return f"{first} {last}" if first and last else first or last
