@@ -95,7 +95,7 @@ def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
 
 def _report(summary: ImportSummary) -> None:
     for note in summary.notes:
-        click.secho(f"Note: {note}", fg="yellow", err=True)
+        click.secho(note, fg="yellow", err=True)
     for error in summary.errors:
         click.secho(str(error), fg="yellow", err=True)
     hidden = summary.rejected - len(summary.errors)

@@ -143,7 +143,7 @@ def test_unrecognised_columns_are_listed_with_the_closest_field_and_map_column(c
     result = cli("subscribers", "import", str(path))
     assert result.exit_code == 0, result.output
     note = next(line for line in result.stderr.splitlines() if "kept as attributes" in line)
-    assert note.startswith("Note: 2 column(s) are not subscriber fields and are kept as attributes: ")
+    assert note.startswith("Warning: 2 column(s) are not subscriber fields and are kept as attributes: ")
     assert "'Vornmae' (closest field: first_name, as in 'vorname')" in note and "'Telefon'" in note
     assert "--map-column 'Vornmae=first_name'" in note
     assert "'centre'" not in note  # listed under merge_attributes in newsletter.yaml: meant as attribute

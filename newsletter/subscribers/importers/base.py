@@ -40,7 +40,7 @@ class CsvFormat:
         self.input = inp
         self.label = inp.label
         self.options = options
-        self.notes: list[str] = []  # what the editor should know about the columns
+        self.notes: list[str] = []  # what the editor should know about the columns ("Note: ...", "Warning: ...")
         self.plan: Plan = self.settle(self.make_plan(inp.header))
         self.default_consent: dict[str, Any] = {}
         self._index()
@@ -89,16 +89,16 @@ class CsvFormat:
             taken[key] = keep
             dropped = plan[drop][2]
             plan[drop] = (ATTR, dropped, dropped)
-            self.notes.append(f"columns {plan[keep][2]!r} and {dropped!r} both mean {key}: {plan[keep][2]!r} "
+            self.notes.append(f"Warning: columns {plan[keep][2]!r} and {dropped!r} both mean {key}: {plan[keep][2]!r} "
                               f"is read as {key}, {dropped!r} is kept as an attribute")
         understood = [f"{column!r} as {key}" for kind, key, column in plan
                       if kind in (FIELD, TAGS) and not self.explicit(kind, key, column)]
         if understood:
-            self.notes.append("columns read as subscriber fields: " + ", ".join(understood))
+            self.notes.append("Note: columns read as subscriber fields: " + ", ".join(understood))
         unknown = [closest(column) for kind, key, column in plan
                    if kind == ATTR and key == column and not self.deliberate(column)]
         if unknown:
-            self.notes.append(attribute_note(unknown))
+            self.notes.append("Warning: " + attribute_note(unknown))
         return plan
 
     def header_error(self, message: str) -> SourceError:
