@@ -163,7 +163,7 @@ def test_render_mjml_gives_the_generated_mjml(sample_ws: Path) -> None:
     ws, loaded = load(sample_ws, "2026-11")
     mjml = render_mjml(ws, loaded, "de", ())
     assert mjml.startswith('<mjml lang="de" dir="ltr">')
-    assert '<mj-style inline="inline">' in mjml and "<mj-preview>" in mjml
+    assert '<mj-style inline="inline">' in mjml and 'class="preheader"' in mjml
 
 
 def test_the_repository_default_workspace_is_the_sample() -> None:

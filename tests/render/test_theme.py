@@ -135,3 +135,34 @@ def test_a_broken_strings_file_is_reported_at_its_line(sample_ws: Path, text: st
         strings(load_workspace(sample_ws), "de")
     rendered = info.value.render()
     assert "templates/strings.yaml" in rendered and where in rendered and message in rendered
+
+
+FILLER = re.compile(r"(?:\u034f\u200c&nbsp;){50,}")   # "&#847;&zwnj;&nbsp;", as MRML writes it
+
+
+def test_the_preheader_is_hidden_without_a_colour_trick_and_ends_in_filler(sample_ws: Path) -> None:
+    """Issue 18: hiding by a text colour close to the background is what SpamAssassin's
+    HTML_FONT_LOW_CONTRAST scores; the filler keeps the body out of the inbox preview."""
+    html = render_en(sample_ws).html
+    preheader = "Three dates for your calendar and stories from Mother Centres in four countries."
+    start = html.rindex("<div", 0, html.index(preheader))
+    div = html[start:html.index("</div>", start)]
+    style = re.search(r'style="([^"]*)"', div).group(1)
+    rules = dict(rule.split(":", 1) for rule in style.strip(";").split(";"))
+    assert rules["display"] == "none" and rules["max-height"] in ("0", "0px")
+    assert rules["overflow"] == "hidden" and rules["mso-hide"] == "all"
+    assert "color" not in rules and "background-color" not in rules
+    assert FILLER.search(div[div.index(preheader):]), div[-200:]
+    assert html.count(preheader) == 1    # not also MJML's own preview block
+
+
+def test_view_in_browser_comes_after_the_masthead(sample_ws: Path) -> None:
+    """Issue 18: the first visible line is the newsletter's masthead, not a link; the link
+    stays, in the footer of the HTML part and below the masthead in the text part."""
+    variant = render_en(sample_ws)
+    body = variant.html[variant.html.index("<body"):]
+    link = body.index("View this email in your browser")
+    assert body.index("Edition 14") < body.index("Unsubscribe") < link
+    lines = [line for line in variant.text.splitlines() if line.strip()]
+    assert not lines[0].startswith("View this email")
+    assert lines.index("View this email in your browser:") > 1
