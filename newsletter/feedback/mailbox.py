@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from newsletter.core.config import Mailbox, Workspace, env_secret
-from newsletter.core.errors import ConfigError, NewsletterError
+from newsletter.core.errors import ConfigError, MailboxError
 from newsletter.feedback import reports
 from newsletter.feedback.apply import Policy, Recorded, apply_pending, record
 from newsletter.feedback.events import EventStore
@@ -29,10 +29,6 @@ PASSWORD_ENV = "NEWSLETTER_IMAP_PASSWORD"
 DONE_FLAG = "$NewsletterDone"
 UNKNOWN_FLAG = "$NewsletterUnknown"
 BATCH = 50
-
-
-class MailboxError(NewsletterError):
-    """The feedback mailbox cannot be read (connection, TLS, login, folder)."""
 
 
 @dataclass
