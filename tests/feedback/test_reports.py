@@ -227,3 +227,40 @@ def test_composer_gives_each_recipient_a_verp_envelope_sender(fb: FeedbackWorksp
     assert verp.parse(ws.secrets.secret_key, sender, BOUNCE_DOMAIN) == verp.ReturnPath(fb.sid("ann"), 12)
     test_send = Composer(small_variant(), ws.settings, ws.secrets.secret_key, campaign="test", clock=lambda: None)
     assert test_send.envelope_from(Recipient("test:x@y.z", "x@y.z", variant="en")) is None
+
+
+def test_campaign_and_subscriber_reports_show_feedback(fb: FeedbackWorkspace) -> None:
+    from click.testing import CliRunner
+
+    from newsletter.campaign.journal import SENT, Journal
+    from newsletter.cli import main
+
+    ws = fb.ws
+    journal = Journal(ws.db_path)
+    campaign = journal.campaign_for("2026-11", "all", "outbox")
+    names = ["ann", "ben", "cem", "dana", "eva", "finn", "gone1", "full1"]
+    journal.enqueue(campaign.id, [(str(fb.sid(n)), fb.email(n), "en") for n in names])
+    for n in names:
+        journal.record(campaign.id, str(fb.sid(n)), SENT, "250 ok")
+    journal.close()
+    messages = [corpus.dsn(fb.return_path("gone1", campaign.id), "gone1@example.org"),
+                corpus.dsn(fb.return_path("full1", campaign.id), "full1@example.org", status="4.2.2",
+                           diagnostic="smtp; 452 4.2.2 full"),
+                corpus.arf("fbl@x.example", original=fb.original("eva", campaign.id),
+                           mail_from=fb.return_path("eva", campaign.id))]
+    with Store.open(ws) as store, EventStore(ws.db_path) as events:
+        ctx = reading_context(ws, store)
+        for raw in messages:
+            for event in reports.read(raw, ctx).events:
+                record(events, store, event, Policy())
+    shown = CliRunner().invoke(main, ["-C", str(fb.root), "campaigns", "show", str(campaign.id)])
+    assert shown.exit_code == 0, shown.output
+    assert "hard bounces          1" in shown.output and "soft bounces          1" in shown.output
+    assert "complaints            1" in shown.output
+    assert "complaint rate        12.50% of 8 sent (ABOVE the 0.3 % limit" in shown.output
+    person = CliRunner().invoke(main, ["-C", str(fb.root), "subscribers", "show", "gone1@example.org"])
+    assert person.exit_code == 0, person.output
+    assert f"hard-bounce 5.1.1 campaign {campaign.id} via mailbox: hard bounce 5.1.1: cleaned (1 of 1)" in person.output
+    assert "550 5.1.1 <gone1@example.org>" in person.output
+    quiet = CliRunner().invoke(main, ["-C", str(fb.root), "subscribers", "show", "ann@example.org"])
+    assert "feedback:   -" in quiet.output
