@@ -51,6 +51,9 @@ def fetch(ctx: Context, dry_run: bool) -> None:
                    "$NewsletterUnknown, for a person to read:")
         for line in summary.unknown[:20]:
             click.echo(f"  {line}")
+    if summary.still_unknown:
+        click.echo(f"{summary.still_unknown} message(s) not understood earlier are still in the mailbox "
+                   "(flagged $NewsletterUnknown): read them, then move or delete them yourself.")
     if dry_run:
         click.echo("Dry run: nothing was changed.")
 

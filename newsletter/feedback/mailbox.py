@@ -40,6 +40,7 @@ class FetchSummary:
     recorded: list[Recorded] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)      # summaries of what was not understood
     seen_before: int = 0
+    still_unknown: int = 0                # not understood earlier, still waiting for a person
     applied_pending: int = 0
     dry_run: bool = False
 
@@ -97,6 +98,7 @@ def _handle(session: _Session, uid: bytes, raw: bytes, ctx: reports.Context, eve
     before = events.seen_message(mid)
     if before is not None:
         summary.seen_before += 1
+        summary.still_unknown += before == reports.UNKNOWN
         if not summary.dry_run and before != reports.UNKNOWN:
             session.done(uid)      # remembered, but the move did not happen last time
         return

@@ -126,6 +126,7 @@ def test_fetch_reads_the_corpus_once_and_keeps_what_it_cannot_understand(
     second = fetch(fb)
     assert second.exit_code == 0, second.output
     assert "0 new message(s)" in second.output and "1 handled before" in second.output
+    assert "1 message(s) not understood earlier are still in the mailbox" in second.output
     with EventStore(ws.db_path) as events:
         assert len(events.all()) == len(kinds)
     assert fb.subscriber("gone1").bounces == 1
