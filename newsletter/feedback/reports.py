@@ -39,7 +39,8 @@ BOUNCE, DELAYED, DELIVERED, ABUSE, UNSUBSCRIBE_REQUEST, AUTO_REPLY, UNKNOWN = (
     "bounce", "delay", "delivery report", "complaint", "unsubscribe", "auto-reply", "unknown")
 ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To", "Cc")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}\.[A-Za-z0-9_-]{20,}")
+# An unsubscribe token: subject[.claim].signature, base64url (core/tokens.py).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}(?:\.[A-Za-z0-9_-]{1,40})?\.[A-Za-z0-9_-]{20,}")
 _VACATION = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesen|vacation|"
     r"away from|respuesta autom|r[ée]ponse automatique|absence|auto:)", re.IGNORECASE)
