@@ -142,7 +142,8 @@ class Composer:
         self._text_head = _part_head("plain")
         self._html_head = b"\r\n" + _part_head("html")
         self._tail = f"\r\n--{BOUNDARY}--\r\n".encode("ascii")
-        self._bounce_domain = _setting(ascii_domain, "delivery.bounce_domain", settings.delivery.bounce_domain)
+        bounce_domain = settings.delivery.bounce_domain   # checked in core.config
+        self._bounce_domain = ascii_domain(bounce_domain) if bounce_domain else None
 
     @staticmethod
     def _static_headers(site: _Site) -> tuple[bytes, bytes, bytes]:

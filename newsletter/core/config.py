@@ -191,7 +191,7 @@ class Delivery(_Section):
     retry_for_seconds: float = Field(300, ge=0, description="How long a 4xx reply is retried.")
     max_consecutive_failures: int = Field(20, ge=1)
     bounce_limit: int = Field(1, ge=1, description="Hard bounces before a subscriber is marked bounced.")
-    bounce_domain: str | None = Field(
+    bounce_domain: DomainName | None = Field(
         None, description="VERP: send each message with the envelope sender bounce+<code>@this domain "
                           "(docs/feedback.md); its mail must reach feedback.mailbox.")
 

@@ -16,7 +16,7 @@ from newsletter.core.config import Workspace, load_workspace
 from newsletter.subscribers.store import Store
 from tests.support.delivery import small_variant
 
-BOUNCE_DOMAIN = "bounces.test"
+BOUNCE_DOMAIN = "bounces.mcin.example.org"
 SECRET = "feedback-tests-secret-key-0123456789"
 PEOPLE = ["ann", "ben", "cem", "dana", "eva", "finn", "gone1", "gone2", "full1", "full2"]
 

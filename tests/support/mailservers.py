@@ -27,7 +27,7 @@ import pytest
 
 POSTFIX = Path("/usr/sbin/postfix")
 DOVECOT = Path("/usr/sbin/dovecot")
-BOUNCE_DOMAIN = "bounces.test"
+BOUNCE_DOMAIN = "bounces.mcin.example.org"
 IMAP_USER, IMAP_PASSWORD = "feedback", "imap pässword 1"
 MAILBOX_OWNER = "nobody"   # Postfix's virtual agent writes the Maildir as this user; Dovecot reads as it
 
@@ -62,7 +62,7 @@ def servers_available() -> tuple[bool, str]:
 class PostfixServer:
     """A running Postfix: ``port`` takes mail from anyone on loopback; ``relay_port`` is where
     it relays everything not for the bounce domain; ``mail_dir`` is the Maildir that mail to
-    ``bounce+...@bounces.test`` lands in."""
+    ``bounce+...@bounces.mcin.example.org`` lands in."""
 
     config_dir: Path
     port: int
