@@ -33,7 +33,9 @@ def documented_modules() -> set[str]:
 
 
 def actual_modules() -> set[str]:
-    return {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")
+    # Parts relative to the package: a checkout path holding "theme" must not hide everything.
+    found = {p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py")}
+    return {p.as_posix() for p in found
             if p.name != "__init__.py" and "__pycache__" not in p.parts and "theme" not in p.parts}
 
 
