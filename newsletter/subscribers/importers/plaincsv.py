@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsletter.subscribers.importing import RowError
-from newsletter.subscribers.models import CONSENT_KEYS, Subscriber
-from newsletter.subscribers.importers.base import ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, TAGS, CsvFormat, Plan, canonical
+from newsletter.subscribers.models import CONSENT_KEYS
+from newsletter.subscribers.importers.base import (ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, FORMULA_START, TAGS,
+                                                   CsvFormat, Plan, canonical)
 from newsletter.subscribers.importers.headers import field_for
 
 FIELDS = ("email", "name", "first_name", "last_name", "language", "country", "tags", "status", "created_at")
@@ -24,10 +24,6 @@ ALIASES = {
     "family_name": "last_name", "full_name": "name", "lang": "language", "created": "created_at",
 }
 CONSENT_COLUMNS = {f"consent_{key}": key for key in CONSENT_KEYS}
-# How a cell starts that a spreadsheet runs as a formula; the Excel export puts an apostrophe
-# before it, and "'" itself is on the list so that the apostrophe can be taken off again
-# without loss (see quote_for_excel, quote_for_import and unquote_cell).
-FORMULA_START = frozenset("=+-@\t\r'")
 JSON_SUFFIX = ":json"
 ATTRIBUTE_PREFIX = "attributes."
 
@@ -46,10 +42,7 @@ class PlainCsv(CsvFormat):
     def make_plan(self, header: list[str]) -> Plan:
         return [column_plan(unquote_cell(column)) for column in header]
 
-    def row(self, line: int, cells: list[str]) -> Subscriber | RowError:
-        if any(cell[:1] == "'" for cell in cells):
-            cells = [unquote_cell(cell) for cell in cells]
-        return super().row(line, cells)
+    unquote = True  # cells quoted against formulas (the Excel export, a spreadsheet's "'+49 ...")
 
     def explicit(self, kind: str, key: str, column: str) -> bool:
         name = canonical(column)
