@@ -11,6 +11,7 @@ The CSV export writes exactly this format, so an export imports back without los
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from newsletter.subscribers.models import CONSENT_KEYS
 from newsletter.subscribers.importers.base import (ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, FORMULA_START, TAGS,
@@ -24,6 +25,7 @@ ALIASES = {
     "family_name": "last_name", "full_name": "name", "lang": "language", "created": "created_at",
 }
 CONSENT_COLUMNS = {f"consent_{key}": key for key in CONSENT_KEYS}
+INFIX = "name_infix"  # not a field of its own: part of the family name
 JSON_SUFFIX = ":json"
 ATTRIBUTE_PREFIX = "attributes."
 
@@ -44,6 +46,12 @@ class PlainCsv(CsvFormat):
 
     unquote = True  # cells quoted against formulas (the Excel export, a spreadsheet's "'+49 ...")
 
+    def finish(self, values: dict[str, Any]) -> dict[str, Any]:
+        infix = values.pop(INFIX, "").strip()
+        if infix:
+            values["last_name"] = f"{infix} {values.get('last_name', '').strip()}".strip()
+        return values
+
     def explicit(self, kind: str, key: str, column: str) -> bool:
         name = canonical(column)
         return ALIASES.get(name, name) == key
@@ -61,7 +69,7 @@ def column_plan(column: str) -> tuple[str, str, str]:
     key = ALIASES.get(key, key)
     if key == "tags":
         return TAGS, key, column
-    if key in FIELDS:
+    if key in FIELDS or key == INFIX:
         return FIELD, key, column
     if key in CONSENT_COLUMNS:
         return CONSENT, CONSENT_COLUMNS[key], column
