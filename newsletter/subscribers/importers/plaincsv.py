@@ -15,7 +15,7 @@ from typing import Any
 
 from newsletter.subscribers.models import CONSENT_KEYS
 from newsletter.subscribers.importers.base import (ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, FORMULA_START, TAGS,
-                                                   CsvFormat, Plan, canonical)
+                                                   CsvFormat, ColumnPlan, canonical)
 from newsletter.subscribers.importers.headers import field_for
 
 FIELDS = ("email", "name", "first_name", "last_name", "language", "country", "tags", "status", "created_at")
@@ -41,7 +41,7 @@ class PlainCsv(CsvFormat):
         self.default_consent = {"source": f"import of {Path(self.label).name}",
                                 "method": "importer-vouched", "time": self.options.now}
 
-    def make_plan(self, header: list[str]) -> Plan:
+    def make_plan(self, header: list[str]) -> ColumnPlan:
         return [column_plan(unquote_cell(column)) for column in header]
 
     unquote = True  # cells quoted against formulas (the Excel export, a spreadsheet's "'+49 ...")
