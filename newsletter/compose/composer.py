@@ -34,11 +34,11 @@ from typing import Any, Callable, Mapping, Protocol
 
 from newsletter.compose.headers import (_ATEXT, address_words, ascii_domain, checked_address, fold,
                                         header_text, phrase_words, text_words)
-from newsletter.compose.qp import Body, Message, qp_value
+from newsletter.compose.qp import Body, MessageBytes, qp_value
 from newsletter.core import tokens
 from newsletter.core.config import Settings
 from newsletter.content.merge import LINK_FIELDS, TOKEN_RE, MergeField, value_for
-from newsletter.core.errors import ConfigError, DeliveryError, RenderError
+from newsletter.core.errors import ComposeError, ConfigError, RenderError
 from newsletter.render.variant import RenderedVariant
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,6 @@ log = logging.getLogger(__name__)
 # boundary cannot collide with either part, whatever they hold.
 BOUNDARY = "==newsletter-alternative=="
 _URL = re.compile(r"https?://[!#$%&'()*+,./0-9:;=?@A-Z\[\]_a-z~-]+\Z")
-
-
-class ComposeError(DeliveryError):
-    """A message cannot be built for one recipient (for example, the address is not usable)."""
 
 
 class RecipientLike(Protocol):
@@ -173,13 +169,13 @@ class Composer:
                 f'Content-Type: multipart/alternative; boundary="{BOUNDARY}"\r\n\r\n')
         return sender.encode("ascii"), listing.encode("ascii"), mime.encode("ascii")
 
-    def compose(self, recipient: RecipientLike) -> Message:
+    def compose(self, recipient: RecipientLike) -> MessageBytes:
         """The complete message for ``recipient``, CRLF line ends, ready for SMTP DATA."""
         fields = self.fields_for(recipient)
         date, to, msgid, unsubscribe = self.recipient_headers(recipient, fields)
         text = self._text.encode({i: qp_value(v) for i, v in fields.values.items()})
         htm = self._html.encode({i: qp_value(html.escape(v)) for i, v in fields.values.items()})
-        return Message(b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime,
+        return MessageBytes(b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime,
                                  self._text_head, text, self._html_head, htm, self._tail)))
 
     def fields_for(self, recipient: RecipientLike) -> _Filled:
