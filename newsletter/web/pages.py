@@ -18,9 +18,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from newsletter.core import tokens
 from newsletter.core.config import Workspace
+from newsletter.core.errors import SubscriberError
 from newsletter.subscribers.models import (InvalidValue, clean_name, normalise_email, normalise_language,
                                            utc_now)
 from newsletter.subscribers.signups import Signups
+from newsletter.subscribers.store import DatabaseBusy
 from newsletter.web.db import Database
 from newsletter.web.i18n import Texts, Words, accept_language
 from newsletter.web.security import CSRF_COOKIE, CSRF_FIELD, ClientAddress, Csrf, RateLimit, stored_ip
@@ -180,10 +182,12 @@ async def unsubscribe(request: Request) -> Response:
     campaign = claim.claim if claim and claim.claim else None
 
     def work(signups: Signups) -> Any:
-        store = signups.store
-        if store.get_by_id(sid) is None:
+        try:
+            return signups.store.unsubscribe(sid, "one-click", source="web: List-Unsubscribe", campaign=campaign)
+        except DatabaseBusy:
+            raise  # a server error (500), never "this link does not work"
+        except SubscriberError:  # a genuine token for someone no longer in the database
             return None
-        return store.unsubscribe(sid, "one-click", source="web: List-Unsubscribe", campaign=campaign)
 
     sub = await site.db.write(work)
     if sub is None:
