@@ -27,3 +27,12 @@ def test_demo_runs_the_main_job_and_is_safe_to_repeat(sample_ws: Path) -> None:
     assert second.exit_code == 0, second.output
     assert "0 new message(s)" in second.output
     assert len(list((sample_ws / "outbox").glob("*.eml"))) == subscribed
+
+
+def test_demo_says_how_to_try_serve(sample_ws) -> None:
+    from newsletter.core.config import load_workspace
+    from newsletter.demo import serve_hint
+    lines = serve_hint(load_workspace(sample_ws))
+    assert "newsletter serve" in lines[0] and "http://127.0.0.1:8080/newsletter/signup" in lines[0]
+    assert "replace https://mcin.example.org with http://127.0.0.1:8080" in lines[0]
+    assert "/newsletter/unsubscribe?token=" in lines[1]
