@@ -34,6 +34,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 from newsletter.compose.headers import (_ATEXT, address_words, ascii_domain, checked_address, fold,
                                         header_text, phrase_words, text_words)
+from newsletter.compose.dkim import DkimSigner
 from newsletter.compose.qp import Body, MessageBytes, qp_value
 from newsletter.core import tokens
 from newsletter.core.config import Settings
@@ -138,8 +139,10 @@ class Composer:
     same bytes. Thread-safe (no state changes after construction)."""
 
     def __init__(self, variant: RenderedVariant, settings: Settings, secret_key: bytes, *,
-                 clock: Callable[[], datetime], campaign: str, subject_prefix: str = ""):
+                 clock: Callable[[], datetime], campaign: str, subject_prefix: str = "",
+                 dkim: DkimSigner | None = None):
         self.variant = variant
+        self._dkim = dkim
         self.campaign = campaign
         self._secret = secret_key
         self._clock = clock
@@ -175,8 +178,11 @@ class Composer:
         date, to, msgid, unsubscribe = self.recipient_headers(recipient, fields)
         text = self._text.encode({i: qp_value(v) for i, v in fields.values.items()})
         htm = self._html.encode({i: qp_value(html.escape(v)) for i, v in fields.values.items()})
-        return MessageBytes(b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime,
-                                 self._text_head, text, self._html_head, htm, self._tail)))
+        head = b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime))
+        body = b"".join((self._text_head, text, self._html_head, htm, self._tail))
+        if self._dkim is not None:   # self._mime ends with the blank line: head[:-2] is the header block
+            head = self._dkim.signature(head[:-2], body) + head
+        return MessageBytes(head + body)
 
     def fields_for(self, recipient: RecipientLike) -> _Filled:
         """The recipient's token and the raw value of every placeholder."""
