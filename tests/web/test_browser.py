@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from newsletter.core import tokens
+from tests.conftest import ROOT, require_tool
 from newsletter.subscribers.store import Store
 from tests.web.conftest import KEY, Served
 
@@ -97,3 +98,34 @@ def test_reader_journey_keyboard_only(browser, served: Served, lang: str) -> Non
     finally:
         context.close()
     assert problems == []
+
+
+AXE = ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_pages_have_no_serious_accessibility_violations(browser, served: Served) -> None:
+    """axe-core (the tools/ install) on every kind of page; the scanner is injected with the
+    CSP bypassed, since the pages themselves allow no script at all."""
+    require_tool(AXE.exists(), "axe-core (npm, tools/)")
+    list_id = served.ws.settings.list_id
+    sid = served.ids["bert@example.org"]
+    pages = {
+        "signup": "/newsletter/signup",
+        "unsubscribe": f"/newsletter/unsubscribe?token={tokens.make_token(KEY.encode(), sid, list_id)}",
+        "preferences": f"/newsletter/preferences?token={tokens.make_token(KEY.encode(), sid, list_id, tokens.PREFERENCES)}",
+        "invalid": "/newsletter/unsubscribe?token=nothing",
+    }
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    found = {}
+    try:
+        for name, path in pages.items():
+            page.goto(served.url + path)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("async () => (await axe.run(document)).violations"
+                                   ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id)")
+            if result:
+                found[name] = result
+    finally:
+        context.close()
+    assert found == {}
