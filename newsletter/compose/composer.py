@@ -3,7 +3,7 @@
 A campaign composes one message per recipient, so the work is split in two. ``Composer``
 runs once per variant: it checks every value that comes from settings, builds the headers that
 are the same for everyone, and quoted-printable encodes the text and HTML parts around the merge
-placeholders (``%%MF<i>%%``). ``Composer.compose`` then only encodes the recipient's own values
+placeholders (``%%MF<i>%%``, see ``content.merge.token``). ``Composer.compose`` then only encodes the recipient's own values
 and joins pre-encoded bytes. That works because quoted-printable allows a soft line break
 (``=`` CRLF) anywhere: each piece is encoded on its own (with the C ``binascii.b2a_qp``) and the
 pieces are joined with soft breaks, which decode to nothing.
@@ -27,6 +27,7 @@ import hashlib
 import html
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -38,7 +39,7 @@ from newsletter.compose.dkim import DkimSigner
 from newsletter.compose.qp import Body, MessageBytes, qp_value
 from newsletter.core import tokens
 from newsletter.core.config import Settings
-from newsletter.content.merge import LINK_FIELDS, TOKEN_RE, MergeField, value_for
+from newsletter.content.merge import LINK_FIELDS, URL_FIELD, MergeField, fill_url, url_problem, value_for
 from newsletter.core.errors import ComposeError, ConfigError, RenderError
 from newsletter.render.variant import RenderedVariant
 
@@ -148,9 +149,12 @@ class Composer:
         self._clock = clock
         self._site = site = _Site.from_settings(settings)
         self._fields = _fields_by_index(variant)
-        self._subject = TOKEN_RE.split(subject_prefix + variant.subject)
-        self._text = Body(variant.text)
-        self._html = Body(variant.html)
+        self._urls = {i: f for i, f in self._fields.items() if f.field == URL_FIELD}
+        self._subject = variant.token_re.split(subject_prefix + variant.subject)
+        self._text = Body(variant.text, variant.token_re)
+        self._html = Body(variant.html, variant.token_re)
+        self._fallbacks = 0
+        self._fallback_lock = threading.Lock()
         self._wants_preferences = any(f.field == "preferences_url" for f in self._fields.values())
         self._from, self._list, self._mime = self._static_headers(site)
         self._text_head = _part_head("plain")
@@ -201,8 +205,31 @@ class Composer:
             links["preferences_url"] = site.link(base, pref)
         data = recipient.merge_data
         values = {i: links[f.field] if f.field in LINK_FIELDS else _merge_value(f, data)
-                  for i, f in self._fields.items()}
-        return _Filled(token, links["unsubscribe_url"], values)
+                  for i, f in self._fields.items() if i not in self._urls}
+        fallbacks = self._fill_links(values)
+        return _Filled(token, links["unsubscribe_url"], values, fallbacks)
+
+    def _fill_links(self, values: dict[int, str]) -> int:
+        """Fill the links that hold merge fields, in ``values``. A link that is not http(s) or
+        mailto once the recipient's values are in (``javascript:`` from an imported
+        spreadsheet, a centre's name where its web address should be) gets the defaults.
+        Returns how many did."""
+        fallbacks = 0
+        for i, f in self._urls.items():
+            url = fill_url(f.template, self.variant.token_re, values.__getitem__)
+            if url_problem(url) is not None:
+                url, fallbacks = f.default, fallbacks + 1
+            values[i] = url
+        if fallbacks:
+            with self._fallback_lock:
+                self._fallbacks += fallbacks
+        return fallbacks
+
+    @property
+    def url_fallbacks(self) -> int:
+        """How many links, over all messages composed so far, got their defaults because the
+        recipient's values did not make an http(s) or mailto link (for the send summary)."""
+        return self._fallbacks
 
     def recipient_headers(self, recipient: RecipientLike, fields: _Filled) -> tuple[bytes, ...]:
         """Date; To and Subject; Message-ID; List-Unsubscribe."""
@@ -240,6 +267,7 @@ class _Filled:
     token: str
     unsubscribe_url: str
     values: dict[int, str]
+    url_fallbacks: int = 0   # links of this message that got their defaults
 
 
 def _merge_value(merge_field: MergeField, data: Any) -> str:
@@ -264,12 +292,13 @@ def _fields_by_index(variant: RenderedVariant) -> dict[int, MergeField]:
     """Placeholder index -> merge field; every placeholder in the variant must be known."""
     fields = {}
     for tok, merge_field in variant.fields.items():
-        match = TOKEN_RE.fullmatch(tok)
+        match = variant.token_re.fullmatch(tok)
         if match is None:
             raise RenderError(f"variant {variant.key}: {tok!r} is not a placeholder token")
         fields[int(match.group(1))] = merge_field
-    used = {int(i) for part in (variant.subject, variant.text, variant.html)
-            for i in TOKEN_RE.findall(part)}
+    used = {int(i) for part in (variant.subject, variant.text, variant.html,
+                                *(f.template for f in variant.fields.values()))
+            for i in variant.token_re.findall(part)}
     unknown = sorted(used - fields.keys())
     if unknown:
         raise RenderError(f"variant {variant.key}: placeholders {unknown} have no merge field")
