@@ -38,7 +38,7 @@ class Rendering:
 
 
 @dataclass(frozen=True)
-class _Job:
+class _VariantInputs:
     """One variant to render: its workspace, names and template context."""
 
     ws: Workspace
@@ -101,7 +101,7 @@ def render_block_mjml(ws: Workspace, loaded: LoadedEdition, index: int, language
 
 
 def _job(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[str, ...],
-         asset_base_url: str | None) -> _Job:
+         asset_base_url: str | None) -> _VariantInputs:
     if language not in loaded.edition.languages:
         raise RenderError(f"edition {loaded.name} has no language {language!r} "
                           f"(its languages: {', '.join(loaded.edition.languages)})")
@@ -112,10 +112,10 @@ def _job(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[s
         context = variant_context(ws, loaded, language, shown, base, fields)
     except MergeSyntaxError as exc:  # validation catches these first; never render half a field
         raise RenderError(f"edition {loaded.name}: {exc}") from None
-    return _Job(ws, loaded, language, shown, context, fields)
+    return _VariantInputs(ws, loaded, language, shown, context, fields)
 
 
-def _render(job: _Job, env: Environment) -> Rendering:
+def _render(job: _VariantInputs, env: Environment) -> Rendering:
     mjml_text = run(job.ws, env, HTML_TEMPLATE, job.context)
     try:
         html = to_html(mjml_text)
