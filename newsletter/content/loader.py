@@ -13,7 +13,7 @@ from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
-from newsletter.content import markdown, merge
+from newsletter.content import images, markdown, merge
 from newsletter.content.model import ANY_LANG, Edition, check_url, text_marker
 
 log = logging.getLogger(__name__)
@@ -227,6 +227,11 @@ class Checker:
             self._err(loc, f"image {ref!r} is outside the edition folder")
         elif not path.is_file():
             self._err(loc, f"image file {ref!r} not found in {self.loaded.folder.name}/")
+        else:
+            try:
+                images.inspect(path)
+            except images.ImageRefused as exc:
+                self._err(loc, f"image {ref!r}: {exc}")
 
     def _text(self, loc: Loc, value: dict[str, str], is_markdown: bool) -> None:
         for lang, text in value.items():

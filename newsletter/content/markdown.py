@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from newsletter.content import images
 from newsletter.content.model import check_url
 
 _RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?|/[A-Za-z][A-Za-z0-9-]*\s*|!--.*?--)>", re.S)
@@ -86,6 +87,11 @@ def _image_problems(tok: Token, offset: int, image_file: Callable[[str], Path | 
             out.append(Problem(f"image: {exc}", offset))
     elif not path.is_file():
         out.append(Problem(f"image file {src!r} not found", offset))
+    else:
+        try:
+            images.inspect(path)
+        except images.ImageRefused as exc:
+            out.append(Problem(f"image {src!r}: {exc}", offset))
     return out
 
 

@@ -35,7 +35,12 @@ class Md:
         for tok in tokens:
             for child in tok.children or ():
                 if child.type == "image":
-                    child.attrSet("src", self._image_url(str(child.attrGet("src") or "")))
+                    url = self._image_url(str(child.attrGet("src") or ""))
+                    child.attrSet("src", url)
+                    if getattr(url, "width", None):  # a published image: its size, scaled on phones
+                        child.attrSet("width", str(url.width))
+                        child.attrSet("height", str(url.height))
+                        child.attrSet("style", "max-width:100%;height:auto")
         return restore_tokens(md.renderer.render(tokens, md.options, {})).strip()
 
     @property
