@@ -8,6 +8,7 @@ from __future__ import annotations
 from newsletter.core.config import Workspace
 from newsletter.content.completeness import fallbacks
 from newsletter.check.findings import EditionReport, Finding, Linter
+from newsletter.check.images import image_findings
 from newsletter.check.lints import lint_edition
 from newsletter.content.loader import LoadedEdition, edition_names, load_editions
 from newsletter.subscribers.segments import segment_names
@@ -27,7 +28,7 @@ def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
 
 def linters() -> list[Linter]:
     """Every lint run by `check`, in order."""
-    return [source_findings, lint_edition]
+    return [source_findings, image_findings, lint_edition]
 
 
 def run_check(ws: Workspace, names: list[str] | None = None) -> list[EditionReport]:

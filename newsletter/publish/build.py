@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.check.checker import source_findings
+from newsletter.check.images import image_findings
 from newsletter.check.findings import Finding
 from newsletter.core.config import Workspace
 from newsletter.content.images import process
@@ -56,7 +57,7 @@ def build_edition(ws: Workspace, name: str, out_dir: Path | None = None,
     loaded = load_edition(ws, name, segment_names(ws))
     out = Path(out_dir) if out_dir else ws.build_dir / loaded.name
     renderings = render_all(ws, loaded, asset_base_url=asset_base_url)
-    findings = source_findings(ws, loaded) + lint_variants(ws, loaded, [r.variant for r in renderings])
+    findings = source_findings(ws, loaded) + image_findings(ws, loaded) + lint_variants(ws, loaded, [r.variant for r in renderings])
     images = edition_images(ws, loaded).all()
     _remove_previous(out)
     for rendering in renderings:

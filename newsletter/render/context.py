@@ -15,6 +15,7 @@ from newsletter.core.config import Workspace
 from newsletter.content.loader import LoadedEdition
 from newsletter.content.model import text_for
 from newsletter.core.errors import RenderError
+from newsletter.render.calendar import edition_events, google_url
 from newsletter.render.dates import format_date
 from newsletter.render.fields import FieldRegistry
 from newsletter.render.images import EditionImages, ImageUrl, edition_images
@@ -47,7 +48,8 @@ def variant_context(ws: Workspace, loaded: LoadedEdition, language: str, audienc
     unsubscribe = fields.link("unsubscribe_url", settings.urls.unsubscribe)
     preferences = fields.link("preferences_url", settings.urls.preferences) if settings.urls.preferences else None
     table = edition_images(ws, loaded)
-    cx = ViewContext(language, loaded.default_language, fields, words, image_urls(loaded, base, table))
+    cx = ViewContext(language, loaded.default_language, fields, words, image_urls(loaded, base, table),
+                     calendar_links(ws, loaded, language))
     shown = [(i, b) for i, b in enumerate(edition.blocks) if b.audience is None or b.audience in audiences]
     org = settings.organisation
     why = org.why if isinstance(org.why, str) else text_for(org.why, language, settings.languages.default)
@@ -59,10 +61,22 @@ def variant_context(ws: Workspace, loaded: LoadedEdition, language: str, audienc
                                    date_text=format_date(edition.date, words)),
         "org": SimpleNamespace(name=org.name, postal_address=org.postal_address, website=org.website,
                                logo=logo_url(org.logo, base, table), why=why),
-        "urls": SimpleNamespace(archive=archive_url(ws, loaded.name, language), unsubscribe=unsubscribe,
+        "urls": SimpleNamespace(archive=archive_url(ws, loaded.name, language) if edition.archive else None,
+                                unsubscribe=unsubscribe,
                                 preferences=preferences, website=org.website),
         "blocks": block_views(shown, cx),
     }
+
+
+def calendar_links(ws: Workspace, loaded: LoadedEdition, language: str) -> dict[int, SimpleNamespace]:
+    """id(event) -> "Add to calendar" links: the .ics published with the edition (only for
+    events everyone may see, in an edition that is published) and a Google Calendar link."""
+    public = loaded.edition.archive
+    base = default_asset_base_url(ws, loaded.name)
+    return {id(e.event): SimpleNamespace(
+                ics=base + e.ics_name(language) if public and e.audience is None else None,
+                google=google_url(e.event, language, loaded.default_language))
+            for e in edition_events(loaded)}
 
 
 def image_urls(loaded: LoadedEdition, base: str, table: EditionImages) -> Callable[[str], str]:
