@@ -90,6 +90,11 @@ class Delivery(_Section):
         return value
 
 
+class Publish(_Section):
+    target: str = Field("site", description="Where `newsletter publish` puts the public site: a folder "
+                                            "(relative to the workspace) or s3://bucket/prefix.")
+
+
 class Settings(BaseSettings):
     """Everything in newsletter.yaml. Unknown keys are errors."""
 
@@ -103,6 +108,7 @@ class Settings(BaseSettings):
     urls: Urls
     languages: Languages = Field(default_factory=Languages)
     delivery: Delivery = Field(default_factory=Delivery)
+    publish: Publish = Field(default_factory=Publish)
     database: Path = Path("subscribers/newsletter.sqlite3")
     message_id_domain: str | None = None
     merge_attributes: list[str] = Field(
