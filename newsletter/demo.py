@@ -12,6 +12,7 @@ from typing import Callable
 
 from newsletter.campaign import plan as campaign
 from newsletter.check.checker import run_check
+from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.content.loader import edition_names
 from newsletter.campaign.runner import RunOptions
@@ -45,12 +46,12 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
         note(f"1. checked {r.name}: {r.count('error')} error(s), {r.count('warning')} warning(s)")
     latest = names[-1]
     built = build_edition(ws, latest)
-    note(f"2. built {latest}: {len(built.manifest.get('variants', []))} variant(s) in {_rel(ws, built.out_dir)}/")
+    note(f"2. built {latest}: {len(built.manifest.get('variants', []))} variant(s) in {display_path(built.out_dir, ws.root)}/")
     with Store.open(ws) as store:
         sample = ws.subscribers_dir / "sample.csv"
         if sample.is_file():
             summary = import_file(store, sample)
-            note(f"3. imported {_rel(ws, sample)} into {_rel(ws, ws.db_path)}: {summary.line()}")
+            note(f"3. imported {display_path(sample, ws.root)} into {display_path(ws.db_path, ws.root)}: {summary.line()}")
         the_plan = campaign.plan(ws, store, latest, SEGMENT)
         note(f"4. planned {latest} for segment '{SEGMENT}': {the_plan.total} recipient(s) in "
              f"{len(the_plan.variants)} variant(s)")
@@ -60,18 +61,11 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
     note(f"5. sent through the {ADAPTER} adapter: {result.sent} new message(s) this run; "
          f"journal: {', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()) if v)}")
     site = publish(ws, [latest])
-    where = _rel(ws, getattr(site.target, "folder", ws.root / "site"))
+    where = display_path(getattr(site.target, "folder", ws.root / "site"), ws.root)
     note(f"6. published {latest} to {site.target if '://' in str(site.target) else where + '/'}: "
          f"{len(site.report.written)} file(s) written, {site.report.unchanged} unchanged "
          f"(archive pages, feeds, images, calendar files)")
-    note(f"Look at: {_rel(ws, ws.outbox_dir)}/*.eml (the messages), {_rel(ws, built.out_dir)}/ "
+    note(f"Look at: {display_path(ws.outbox_dir, ws.root)}/*.eml (the messages), {display_path(built.out_dir, ws.root)}/ "
          f"(HTML, text, MJML per variant), {where}/index.html (the web archive, open it in a browser), "
          f"`newsletter campaigns`, `newsletter preview {latest}`.")
     return report
-
-
-def _rel(ws: Workspace, path) -> str:
-    try:
-        return str(path.relative_to(ws.root))
-    except ValueError:
-        return str(path)

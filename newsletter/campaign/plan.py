@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from newsletter.check.checker import linters
 from newsletter.compose.composer import Composer, Recipient
+from newsletter.compose import dkim
 from newsletter.core.config import Workspace
 from newsletter.content.loader import LoadedEdition, load_edition
 from newsletter.subscribers.segments import segment_names
@@ -110,8 +111,9 @@ def utc_now() -> datetime:
 
 def composers(ws: Workspace, the_plan: Plan, campaign: str, *, subject_prefix: str = "",
               clock: Callable[[], datetime] = utc_now) -> dict[str, Composer]:
+    signer = dkim.signer_for(ws)   # one key for every variant
     return {key: Composer(variant, ws.settings, ws.secrets.secret_key, clock=clock,
-                          campaign=campaign, subject_prefix=subject_prefix)
+                          campaign=campaign, subject_prefix=subject_prefix, dkim=signer)
             for key, variant in the_plan.variants.items()}
 
 
@@ -173,7 +175,7 @@ def _recipients(ws: Workspace, store: Store, the_plan: Plan, made: dict[str, Com
             variant = render_variant(ws, the_plan.loaded, lang, shown)
             the_plan.variants[recipient.variant] = variant
             made[recipient.variant] = Composer(variant, ws.settings, ws.secrets.secret_key,
-                                               clock=utc_now, campaign=campaign)
+                                               clock=utc_now, campaign=campaign, dkim=dkim.signer_for(ws))
         yield recipient
 
 

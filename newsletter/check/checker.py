@@ -5,6 +5,7 @@ together. Lints produce findings, errors or warnings; ``--strict`` treats warnin
 """
 from __future__ import annotations
 
+from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.content.completeness import fallbacks
 from newsletter.check.findings import EditionReport, Finding, Linter
@@ -22,7 +23,7 @@ def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
             short = ", ".join(f.rsplit(".", 1)[-1] if f.startswith("blocks") else f for f in fields)
             out.append(Finding("warning", "fallback",
                                f"{lang}: {label} falls back to {loaded.default_language} ({short})",
-                               str(loaded.file.relative_to(ws.root))))
+                               display_path(loaded.file, ws.root)))
     return out
 
 

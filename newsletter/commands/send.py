@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from newsletter.campaign import plan as campaign
-from newsletter.commands._context import EXIT_PROBLEMS, Context, pass_ctx
-from newsletter.core.errors import NewsletterError
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.core.errors import EXIT_PROBLEMS, NewsletterError
+from newsletter.core.files import display_path
 from newsletter.delivery import ADAPTERS
 from newsletter.campaign.runner import Progress, RunOptions
 from newsletter.subscribers.store import Store
@@ -53,7 +55,7 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
         _describe(the_plan, adapter)
         if dry_run:
             for path in campaign.write_samples(ws, the_plan, ws.build_dir / the_plan.edition / "dry-run"):
-                click.echo(f"sample message: {path.relative_to(ws.root)}")
+                click.echo(f"sample message: {display_path(path, ws.root, Path.cwd())}")
             click.echo("Dry run: nothing was sent.")
             return
         _publish_check(ws, the_plan, adapter, skip_publish_check)
@@ -76,7 +78,7 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
         ctx_exit = click.get_current_context()
         ctx_exit.exit(EXIT_PROBLEMS)
     if adapter == "outbox":
-        click.echo(f"Messages are in {ws.outbox_dir.relative_to(ws.root) if ws.outbox_dir.is_relative_to(ws.root) else ws.outbox_dir}/")
+        click.echo(f"Messages are in {display_path(ws.outbox_dir, ws.root, Path.cwd())}/")
 
 
 def _publish_check(ws: Any, the_plan: campaign.Plan, adapter: str, skip: bool) -> None:

@@ -16,7 +16,7 @@ from enum import Enum
 from types import TracebackType
 from typing import ClassVar, Sequence
 
-from newsletter.core.errors import DeliveryError
+from newsletter.core.errors import AdapterError, ConnectionLost  # noqa: F401 - also importable from here
 
 log = logging.getLogger(__name__)
 _ADDRESS_STATUS = re.compile(r"5\d\d[ -]5\.1\.\d{1,3}\b")
@@ -48,21 +48,6 @@ class SendResult:
             return False
         # RFC 3463: 5.1.x is "bad destination address" whichever step it came at.
         return self.stage == "rcpt" or _ADDRESS_STATUS.match(self.reply) is not None
-
-
-class AdapterError(DeliveryError):
-    """The adapter cannot send at all (refused login, unwritable folder, bad settings).
-    Nothing was handed over: the message may be sent again once the cause is fixed."""
-
-
-class ConnectionLost(DeliveryError):
-    """The connection broke during a send. ``uncertain`` is True when the whole message had
-    been handed over and only the answer was lost: the server may have accepted it, so
-    sending it again could deliver it twice."""
-
-    def __init__(self, message: str, *, uncertain: bool):
-        super().__init__(message)
-        self.uncertain = uncertain
 
 
 class Adapter(ABC):

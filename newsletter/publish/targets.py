@@ -112,6 +112,8 @@ class LocalTarget:
 
     @staticmethod
     def _write(target: Path, data: bytes) -> None:
+        # Not core.files.atomic_write: its mkstemp file is mode 0600, and a site copied to a
+        # web server with rsync -a would then answer 403; this keeps the umask's mode.
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(target.name + ".part")
