@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
-from newsletter.content.completeness import fallbacks
+from newsletter.content.completeness import fallbacks, stale
 from newsletter.check.findings import EditionReport, Finding, Linter
 from newsletter.check.images import image_findings
 from newsletter.check.lints import lint_edition
@@ -24,6 +24,20 @@ def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
             out.append(Finding("warning", "fallback",
                                f"{lang}: {label} falls back to {loaded.default_language} ({short})",
                                display_path(loaded.file, ws.root)))
+    return out + translation_findings(ws, loaded)
+
+
+def translation_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
+    """Stale translations (their source text changed since) and translation entries for
+    fields the edition no longer has, each at its line in the translation file."""
+    out = [Finding("warning", "translation", e.message, e.location()) for e in loaded.translation_warnings]
+    for lang, states in stale(loaded).items():
+        for state in states:
+            where = (f"{display_path(state.pos.path, ws.root)}:{state.pos.line}:{state.pos.column}"
+                     if state.pos else "")
+            out.append(Finding("warning", "stale-translation",
+                               f"{lang}: {state.field} is stale: the {loaded.default_language} text changed "
+                               "after it was translated", where))
     return out
 
 

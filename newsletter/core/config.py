@@ -117,6 +117,12 @@ class Ses(_Section):
     endpoint_url: str | None = Field(None, description="Another SES endpoint (a VPC endpoint, a local test server).")
 
 
+class Translations(_Section):
+    require_approval: bool = Field(False, description=(
+        "Refuse to send a language that nobody approved with `newsletter approve`, or that "
+        "changed since its approval."))
+
+
 class Settings(BaseSettings):
     """Everything in newsletter.yaml. Unknown keys are errors."""
 
@@ -133,6 +139,7 @@ class Settings(BaseSettings):
     publish: Publish = Field(default_factory=Publish)
     dkim: Dkim | None = None
     ses: Ses = Field(default_factory=Ses)
+    translations: Translations = Field(default_factory=Translations)
     database: Path = Path("subscribers/newsletter.sqlite3")
     message_id_domain: str | None = None
     merge_attributes: list[str] = Field(

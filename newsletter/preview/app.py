@@ -143,7 +143,8 @@ class PreviewApp:
             "link": lambda **changes: f"{base}?{sel.query(**changes)}",
             "frame_src": f"{base}email?{sel.query()}", "sandbox": FRAME_SANDBOX,
             "message": message,
-            "source": self._source(sel, message, loaded), "notes": self._notes(sel, message.html),
+            "source": self._source(sel, message, loaded),
+            "notes": self._notes(sel, message.html) + _stale_notes(loaded, sel.language),
         }
 
     def _source(self, sel: Selection, message: PreviewMessage, loaded: LoadedEdition) -> str:
@@ -242,3 +243,13 @@ class PreviewApp:
 
 def _chosen(samples: list[Sample], sel: Selection) -> Sample | None:
     return next((s for s in samples if s.key == sel.subscriber), None)
+
+
+def _stale_notes(loaded: LoadedEdition, language: str) -> list[str]:
+    """A note naming this language's stale translations (their source changed since)."""
+    stale = [state.field for state in loaded.translation_states.values()
+             if state.language == language and state.state == "stale"]
+    if not stale:
+        return []
+    return [f"Stale translation ({len(stale)}): the {loaded.default_language} text changed after "
+            f"these were translated, so this {language} version may say something else: {', '.join(stale)}"]
