@@ -22,11 +22,14 @@ import smtplib
 import ssl
 import threading
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import unquote, urlsplit
 
 from newsletter.core.errors import ConfigError
 from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult, Status
+
+if TYPE_CHECKING:
+    from newsletter.core.config import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +350,20 @@ class SmtpAdapter(Adapter):
         if conn.usable:
             with self._lock:
                 self._idle.append(conn)
+
+
+def from_workspace(ws: Workspace, **options: Any) -> SmtpAdapter:
+    """The server in NEWSLETTER_SMTP_URL or delivery.smtp_url; ``options`` override
+    (url, connections, timeout, ssl_context)."""
+    url = options.get("url") or ws.secrets.smtp_url
+    if not url:
+        raise ConfigError("the smtp adapter needs a server: set delivery.smtp_url in newsletter.yaml "
+                          "(e.g. smtp+starttls://user@mail.example.org:587) or NEWSLETTER_SMTP_URL")
+    delivery = ws.settings.delivery
+    config = parse_smtp_url(url, password=ws.secrets.smtp_password,
+                            timeout=options.get("timeout") or delivery.timeout_seconds)
+    return SmtpAdapter(config, connections=options.get("connections") or delivery.connections,
+                       ssl_context=options.get("ssl_context"))
 
 
 def dot_stuff(message: bytes) -> bytes:

@@ -24,7 +24,6 @@ from typing import Any
 
 from newsletter.content import images
 from newsletter.content.loader import EDITION_FILE, LoadedEdition, edition_names, load_editions
-from newsletter.content.merge import TOKEN_RE
 from newsletter.core.config import Workspace
 from newsletter.core.errors import NewsletterError, RenderError, SourceError
 from newsletter.core.yamlsrc import load_yaml
@@ -32,7 +31,7 @@ from newsletter.publish import feeds
 from newsletter.publish.calendar import ics_file
 from newsletter.render.calendar import edition_events
 from newsletter.render.context import is_rtl, variant_context
-from newsletter.render.fields import FieldRegistry
+from newsletter.render.fields import FieldRegistry, salt_for
 from newsletter.render.images import ImageUrl, edition_images, logo_image
 from newsletter.render.templates import run
 from newsletter.render.theme import environment, strings
@@ -169,7 +168,7 @@ def _edition_page(ws: Workspace, env: Any, loaded: LoadedEdition, lang: str,
                   logo: images.Planned | None) -> tuple[str, str, dict[str, Any]]:
     """The page of one edition in one language, the HTML of its blocks (for the feed) and
     the template context (with merge fields at their defaults)."""
-    fields = FieldRegistry(ws.settings.merge_attributes)
+    fields = FieldRegistry(ws.settings.merge_attributes, salt_for(loaded.smap.texts.values()))
     # Images relative to the page ("./images/..."), so the site works from any address.
     context = variant_context(ws, loaded, lang, (), "./", fields)
     langs = [code for code in loaded.edition.languages]
@@ -234,11 +233,15 @@ def _alternate(ws: Workspace, lang: str, path: str, href: str) -> SimpleNamespac
 
 
 def _defaults(text: str, fields: FieldRegistry, loaded: LoadedEdition, html: bool = True) -> str:
-    """Every merge-field token at its default (escaped in HTML): a page nobody in particular reads."""
+    """Every merge-field token at its default (escaped in HTML): a page nobody in particular
+    reads. Links holding merge fields are bound first, as in the email (render/fields.py)."""
+    if html:
+        text = fields.bind_html_urls(fields.restore(text))
+
     def value(match) -> str:
         found = fields.fields.get(match.group(0))
         if found is None or found.field in ("unsubscribe_url", "preferences_url"):
             raise RenderError(f"{loaded.name}: the archive page would show a personal link ({match.group(0)}); "
                               "site templates must not print urls.unsubscribe or urls.preferences")
         return escape(found.default) if html else found.default
-    return TOKEN_RE.sub(value, text)
+    return fields.pattern.sub(value, text)

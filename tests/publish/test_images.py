@@ -112,7 +112,7 @@ def test_hashed_names_change_when_the_image_changes_and_only_then(sample_ws: Pat
 
 
 @pytest.mark.parametrize("kind, content, message", [
-    ("empty", b"", "the image file is empty"),
+    ("empty", b"", "is empty (0 bytes)"),
     ("text named .png", b"just some notes, not a picture\n", "not an image (the file holds text)"),
     ("corrupt", None, "the image is damaged or incomplete"),
     ("HEIC", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "HEIC photos (iPhone)"),
@@ -133,7 +133,7 @@ def test_images_no_mail_client_can_show_are_refused_at_file_and_line(sample_ws: 
     result = check(sample_ws)
     assert result.exit_code == 1, result.output
     assert f"issues/{EDITION}/edition.yaml:{hero_line(sample_ws)}" in result.output
-    assert "blocks[0].image: image 'images/hero.png':" in result.output
+    assert "blocks[0].image: image " in result.output and "images/hero.png" in result.output
     assert message in result.output
     assert "Traceback" not in result.output
 
