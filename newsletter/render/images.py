@@ -66,6 +66,8 @@ def _refs(block, base: Loc) -> Iterator[tuple[Loc, str, int]]:
             yield loc, value, FIELD_WIDTHS.get(kind, TEXT_WIDTH)
         elif (marker := text_marker(info)) is not None and marker.markdown:
             for text in value.values():
+                if "![" not in text:  # no image in it: skip parsing (this runs once per variant)
+                    continue
                 for tok in markdown.parse(text):
                     for child in tok.children or ():
                         if child.type == "image":
