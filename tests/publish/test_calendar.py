@@ -14,7 +14,7 @@ from newsletter.cli import main
 from newsletter.core.config import load_workspace
 from newsletter.publish.site import build_site
 
-from tests.support.samples import ROOT
+from tests.support.samples import fixture_workspace
 
 OPEN_DOORS = "2026-11/calendar/2026-11-20-peer-learning-exchange-open-doors"
 TRAINING = "2026-11/calendar/2026-11-26-online-training-facilitating-a-welcoming-circle"
@@ -22,7 +22,7 @@ ACADEMY = "2026-11/calendar/2027-03-12-international-grassroots-academy-2027"
 
 
 def site_files() -> dict[str, bytes]:
-    ws = load_workspace(ROOT)
+    ws = load_workspace(fixture_workspace("root"))
     return build_site(ws, ["2026-11"]).files
 
 

@@ -16,7 +16,8 @@ from newsletter.core.config import load_workspace
 from newsletter.content.loader import edition_names
 from newsletter.publish.site import build_site, choose_editions
 
-from tests.support.samples import GOLDEN, ROOT, sample_workspaces
+from tests.support.samples import GOLDEN, fixture_workspace
+from tests.support.workspaces import SAMPLE_WORKSPACES
 
 TEXT_FILES = (".html", ".xml", ".ics", ".json")
 SITE_GOLDEN = GOLDEN / "site"
@@ -29,14 +30,14 @@ def site_of(root: Path):
 
 @pytest.fixture(scope="module")
 def sample_site():
-    return site_of(ROOT)
+    return site_of(fixture_workspace("root"))
 
 
-@pytest.mark.parametrize("label, root", sample_workspaces(), ids=[label for label, _ in sample_workspaces()])
-def test_golden_site(label: str, root: Path, update_golden: bool) -> None:
+@pytest.mark.parametrize("label", sorted(SAMPLE_WORKSPACES))
+def test_golden_site(label: str, update_golden: bool) -> None:
     """Every page, feed and calendar file of the sample editions, byte for byte; images by name.
     Refresh with: pytest tests/publish --update-golden"""
-    _ws, site = site_of(root)
+    _ws, site = site_of(fixture_workspace(label))
     folder = SITE_GOLDEN / label
     expected_names = (folder / "FILES").read_text(encoding="utf-8").split() if (folder / "FILES").exists() else None
     names = sorted(site.files)
@@ -57,7 +58,7 @@ def test_golden_site(label: str, root: Path, update_golden: bool) -> None:
 
 def test_the_same_editions_give_the_same_bytes(sample_site) -> None:
     _ws, first = sample_site
-    _ws, again = site_of(ROOT)
+    _ws, again = site_of(fixture_workspace("root"))
     assert again.files == first.files
 
 
