@@ -262,6 +262,11 @@ class Web(_Section):
         return value
 
 
+class Publish(_Section):
+    target: str = Field("site", description="Where `newsletter publish` puts the public site: a folder "
+                                            "(relative to the workspace) or s3://bucket/prefix.")
+
+
 class Dkim(_Section):
     """DKIM signing of every composed message (docs/delivery.md)."""
 
@@ -299,6 +304,7 @@ class Settings(_Section):
     urls: Urls
     languages: Languages = Field(default_factory=Languages)
     delivery: Delivery = Field(default_factory=Delivery)
+    publish: Publish = Field(default_factory=Publish)
     dkim: Dkim | None = None
     ses: Ses = Field(default_factory=Ses)
     translations: Translations = Field(default_factory=Translations)
