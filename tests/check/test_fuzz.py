@@ -27,7 +27,7 @@ from newsletter.core.errors import NewsletterError
 from newsletter.publish.build import build_edition
 from newsletter.render import render_edition
 
-from tests.conftest import copy_workspace
+from tests.support.workspaces import copy_workspace
 from tests.support.samples import ROOT
 
 HOSTILE = [
@@ -116,16 +116,8 @@ markdown_files = st.tuples(st.dictionaries(st.sampled_from(["type", "title", "bo
 
 @pytest.fixture(scope="module")
 def fuzz_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("fuzz") / "ws"
-    dest.mkdir()
-    for name in ("newsletter.yaml", "templates", "subscribers"):
-        src = ROOT / name
-        if src.is_dir():
-            copy_workspace(src, dest / name)
-        else:
-            shutil.copy2(src, dest / name)
-    (dest / "issues").mkdir()
-    return dest
+    # The sample workspace's settings, theme and subscribers, and no edition of its own.
+    return copy_workspace(ROOT, tmp_path_factory.mktemp("fuzz") / "ws", [])
 
 
 class _Attributes(HTMLParser):
