@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
-from newsletter.content.model import ANY_LANG, EventsBlock, text_for, text_marker
+from newsletter.content.folders import EDITION_FILE, edition_names
+from newsletter.content.model import ANY_LANG, EventsBlock, text_for, text_marker, walk
 from newsletter.core.errors import SourceError
 from newsletter.core.yamlsrc import Loc, format_loc, load_yaml
 
@@ -47,8 +48,6 @@ def notes(ws: Workspace, loaded: LoadedEdition) -> list[tuple[str, SourceError]]
 
 
 def _walk_texts(loaded: LoadedEdition) -> Iterator[tuple[Loc, str, str, str]]:
-    from newsletter.content.loader import walk
-
     for loc, name, info, value in walk(loaded.edition):
         if value is not None and text_marker(info) is not None:
             for lang, text in value.items():
@@ -89,8 +88,6 @@ def _ids(loaded: LoadedEdition) -> Iterator[SourceError]:
 
 def _other_editions(ws: Workspace, loaded: LoadedEdition) -> Iterator[tuple[str, dict[str, Any]]]:
     """(name, raw data) of every other edition whose edition.yaml can be read."""
-    from newsletter.content.loader import EDITION_FILE, edition_names
-
     for name in edition_names(ws):
         if name == loaded.name:
             continue

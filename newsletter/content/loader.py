@@ -14,13 +14,11 @@ from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
+from newsletter.content.folders import EDITION_FILE, edition_names  # noqa: F401 (re-exported)
 from newsletter.content import editorial, images, markdown, merge, translations
-from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker
+from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker, walk
 
 log = logging.getLogger(__name__)
-EDITION_FILE = "edition.yaml"
-
-
 @dataclass
 class LoadedEdition:
     """A validated edition and where it came from."""
@@ -67,10 +65,6 @@ class LoadedEdition:
     def sources(self) -> list[Path]:
         """Every file this edition was read from (for live reload)."""
         return sorted({pos.path for pos in self.smap.positions.values()})
-
-
-def edition_names(ws: Workspace) -> list[str]:
-    return [n for n in ws.editions() if (ws.issues_dir / n / EDITION_FILE).is_file()]
 
 
 def load_edition(ws: Workspace, name: str, segments: set[str] | None = None) -> LoadedEdition:
@@ -248,20 +242,6 @@ def _mark_body(smap: SourceMap, loc: Loc, lang: str, fsmap: SourceMap, body_line
     smap.text_starts[loc + ("body", lang)] = pos
     smap.positions.setdefault(loc + ("body",), pos)
     smap.texts.update(fsmap.texts)
-
-
-def walk(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, Any, Any]]:
-    """Every field value under ``model``: (loc, field name, field info, value)."""
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        here = loc + (name,)
-        yield here, name, info, value
-        if isinstance(value, BaseModel):
-            yield from walk(value, here)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    yield from walk(item, here + (i,))
 
 
 class Checker:

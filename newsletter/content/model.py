@@ -12,7 +12,7 @@ import functools
 import re
 import typing
 import unicodedata
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Union
 from urllib.parse import unquote
 import zoneinfo
 from zoneinfo import ZoneInfo
@@ -405,3 +405,17 @@ def text_for(value: dict[str, str] | None, lang: str, default: str) -> str:
 
 def falls_back(value: dict[str, str] | None, lang: str) -> bool:
     return bool(value) and lang not in value and ANY_LANG not in value
+
+
+def walk(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str, Any, Any]]:
+    """Every field value under ``model``: (loc, field name, field info, value)."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        here = loc + (name,)
+        yield here, name, info, value
+        if isinstance(value, BaseModel):
+            yield from walk(value, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from walk(item, here + (i,))
