@@ -10,16 +10,23 @@ Every one points at the line the editor wrote.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
-from newsletter.content.folders import EDITION_FILE, edition_names
-from newsletter.content.model import ANY_LANG, EventsBlock, text_for, text_marker, walk
+from newsletter.content.model import ANY_LANG, Edition, EventsBlock, text_for, text_marker, walk
 from newsletter.core.errors import SourceError
-from newsletter.core.yamlsrc import Loc, format_loc, load_yaml
+from newsletter.core.yamlsrc import Loc, SourceMap, format_loc
 
-if TYPE_CHECKING:  # the loader imports this module
-    from newsletter.content.loader import LoadedEdition
-    from newsletter.core.config import Workspace
+
+class LoadedEdition(Protocol):
+    """What these checks read of ``loader.LoadedEdition`` (which calls them)."""
+
+    name: str
+    edition: Edition
+    smap: SourceMap
+    default_language: str
+
+
+Others = list[tuple[str, dict[str, Any]]]   # (name, raw data) of the workspace's other editions
 
 # Words the skeleton of `newsletter new` (content.scaffold) and editors use for "not written yet".
 _PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b|\blorem ipsum\b", re.I)
@@ -38,13 +45,13 @@ def folder_problem(name: str) -> str | None:
             f"URLs built from it; rename the folder, e.g. to {fixed!r}")
 
 
-def errors(ws: Workspace, loaded: LoadedEdition) -> list[SourceError]:
-    return [*_texts(loaded), *_ids(loaded), *_number(ws, loaded)]
+def errors(loaded: LoadedEdition, others: Others) -> list[SourceError]:
+    return [*_texts(loaded), *_ids(loaded), *_number(loaded, others)]
 
 
-def notes(ws: Workspace, loaded: LoadedEdition) -> list[tuple[str, SourceError]]:
+def notes(loaded: LoadedEdition, others: Others) -> list[tuple[str, SourceError]]:
     """Warnings with their finding codes."""
-    return [*_past_events(loaded), *_repeated(ws, loaded), *_empty_alts(loaded)]
+    return [*_past_events(loaded), *_repeated(loaded, others), *_empty_alts(loaded)]
 
 
 def _walk_texts(loaded: LoadedEdition) -> Iterator[tuple[Loc, str, str, str]]:
@@ -86,31 +93,18 @@ def _ids(loaded: LoadedEdition) -> Iterator[SourceError]:
             seen[block.id] = i
 
 
-def _other_editions(ws: Workspace, loaded: LoadedEdition) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(name, raw data) of every other edition whose edition.yaml can be read."""
-    for name in edition_names(ws):
-        if name == loaded.name:
-            continue
-        try:
-            data, _ = load_yaml(ws.issues_dir / name / EDITION_FILE)
-        except SourceError:   # that edition's own check reports it
-            continue
-        if isinstance(data, dict):
-            yield name, data
-
-
-def _number(ws: Workspace, loaded: LoadedEdition) -> Iterator[SourceError]:
+def _number(loaded: LoadedEdition, others: Others) -> Iterator[SourceError]:
     number = loaded.edition.number
-    for name, data in _other_editions(ws, loaded):
+    for name, data in others:
         if str(data.get("number", "")).strip() == str(number):
             yield _err(loaded, ("number",), f"number {number} is already the number of edition "
-                       f"{name}; the next free number is {_next_number(ws, loaded)}")
+                       f"{name}; the next free number is {_next_number(loaded, others)}")
             return
 
 
-def _next_number(ws: Workspace, loaded: LoadedEdition) -> int:
+def _next_number(loaded: LoadedEdition, others: Others) -> int:
     numbers = [loaded.edition.number]
-    for _name, data in _other_editions(ws, loaded):
+    for _name, data in others:
         try:
             numbers.append(int(str(data.get("number"))))
         except ValueError:
@@ -130,10 +124,10 @@ def _past_events(loaded: LoadedEdition) -> Iterator[tuple[str, SourceError]]:
                                          f"the edition's date ({date:%Y-%m-%d}); left over from an earlier edition?")
 
 
-def _previous(ws: Workspace, loaded: LoadedEdition) -> tuple[str, dict[str, Any]] | None:
+def _previous(loaded: LoadedEdition, others: Others) -> tuple[str, dict[str, Any]] | None:
     """The latest edition dated before this one (by the date it gives)."""
     mine = loaded.edition.date.isoformat()
-    earlier = [(str(d.get("date")), name, d) for name, d in _other_editions(ws, loaded)
+    earlier = [(str(d.get("date")), name, d) for name, d in others
                if str(d.get("date", "")) < mine]
     if not earlier:
         return None
@@ -141,8 +135,8 @@ def _previous(ws: Workspace, loaded: LoadedEdition) -> tuple[str, dict[str, Any]
     return name, data
 
 
-def _repeated(ws: Workspace, loaded: LoadedEdition) -> Iterator[tuple[str, SourceError]]:
-    found = _previous(ws, loaded)
+def _repeated(loaded: LoadedEdition, others: Others) -> Iterator[tuple[str, SourceError]]:
+    found = _previous(loaded, others)
     if found is None:
         return
     name, data = found

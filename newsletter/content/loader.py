@@ -8,17 +8,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
-from newsletter.content.folders import EDITION_FILE, edition_names  # noqa: F401 (re-exported)
-from newsletter.content import editorial, images, markdown, merge, translations
+from newsletter.content import editorial, markdown, merge, translations
 from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker, walk
 
 log = logging.getLogger(__name__)
+EDITION_FILE = "edition.yaml"
+
+
 @dataclass
 class LoadedEdition:
     """A validated edition and where it came from."""
@@ -43,8 +45,7 @@ class LoadedEdition:
 
     def image_problem(self, ref: str) -> str | None:
         """What is wrong with an image reference (None: nothing): an absolute URL must be
-        http(s); a file must be a non-empty file inside the edition folder, in a format mail
-        clients show (content/images.py)."""
+        http(s); a file must be a non-empty file inside the edition folder."""
         if self.image_file(ref) is None:
             try:
                 check_url(ref)
@@ -56,15 +57,15 @@ class LoadedEdition:
             return f"image {'file ' if 'not found' in problem else ''}{ref!r} {problem}"
         if (self.folder / ref).stat().st_size == 0:
             return f"image file {ref!r} is empty (0 bytes); copy it again"
-        try:  # what no mail client shows: SVG, HEIC, WebP..., a text file named .jpg, a cut download
-            images.inspect(self.folder / ref)
-        except images.ImageRefused as exc:
-            return f"image {ref!r}: {exc}"
         return None
 
     def sources(self) -> list[Path]:
         """Every file this edition was read from (for live reload)."""
         return sorted({pos.path for pos in self.smap.positions.values()})
+
+
+def edition_names(ws: Workspace) -> list[str]:
+    return [n for n in ws.editions() if (ws.issues_dir / n / EDITION_FILE).is_file()]
 
 
 def load_edition(ws: Workspace, name: str, segments: set[str] | None = None) -> LoadedEdition:
@@ -133,9 +134,24 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     loaded.translation_warnings = unused
     texts = {loc: value for loc, _n, info, value in walk(edition) if value and text_marker(info)}
     loaded.translation_states = translations.states(entries, texts, default)
-    errors = Checker(ws, loaded, segments).run() + editorial.errors(ws, loaded)
-    loaded.notes = editorial.notes(ws, loaded)
+    others = list(_other_editions(ws, name))
+    errors = Checker(ws, loaded, segments).run() + editorial.errors(loaded, others)
+    loaded.notes = editorial.notes(loaded, others)
     return (None, errors) if errors else (loaded, [])
+
+
+def _other_editions(ws: Workspace, name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, raw data) of every other edition whose edition.yaml can be read (for the checks
+    across editions: numbers, the previous edition's subject)."""
+    for other in edition_names(ws):
+        if other == name:
+            continue
+        try:
+            data, _ = load_yaml(ws.issues_dir / other / EDITION_FILE)
+        except SourceError:   # that edition's own check reports it
+            continue
+        if isinstance(data, dict):
+            yield other, data
 
 
 def _within(field_path: str, prefix: str) -> bool:

@@ -382,8 +382,6 @@ class Edition(Model):
     languages: list[Annotated[str, Field(pattern=_LANG.pattern)]] = Field(min_length=1)
     subject: Text
     preheader: Text | None = None
-    archive: bool = Field(True, description="Publish this edition in the public web archive and "
-                                            "feeds (`newsletter publish`); false keeps it email-only.")
     blocks: list[Block] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -407,7 +405,7 @@ def falls_back(value: dict[str, str] | None, lang: str) -> bool:
     return bool(value) and lang not in value and ANY_LANG not in value
 
 
-def walk(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str, Any, Any]]:
+def walk(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, Any, Any]]:
     """Every field value under ``model``: (loc, field name, field info, value)."""
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)

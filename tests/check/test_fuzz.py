@@ -27,8 +27,7 @@ from newsletter.core.errors import NewsletterError
 from newsletter.publish.build import build_edition
 from newsletter.render import render_edition
 
-from tests.support.workspaces import copy_workspace
-from tests.support.samples import ROOT
+from tests.support.workspaces import ROOT, copy_workspace
 
 HOSTILE = [
     "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
@@ -116,7 +115,7 @@ markdown_files = st.tuples(st.dictionaries(st.sampled_from(["type", "title", "bo
 
 @pytest.fixture(scope="module")
 def fuzz_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # The sample workspace's settings, theme and subscribers, and no edition of its own.
+    """The sample workspace's settings and theme, without editions (each example writes one)."""
     return copy_workspace(ROOT, tmp_path_factory.mktemp("fuzz") / "ws", [])
 
 
