@@ -124,3 +124,5 @@ def test_an_attribute_the_person_has_is_found_by_its_own_name() -> None:
     assert editing.target("attributes.language", sub) == ("attr", "language")
     with pytest.raises(InvalidValue, match="status: use"):
         editing.target("Status", sub)
+    with pytest.raises(InvalidValue, match="name_infix: it is part of the family name"):
+        editing.target("Tussenvoegsel", sub)
