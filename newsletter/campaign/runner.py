@@ -110,6 +110,7 @@ class Summary:
     paused: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    link_fallbacks: int = 0   # links that got their defaults (Composer.url_fallbacks)
 
     @property
     def finished(self) -> bool:
@@ -487,13 +488,15 @@ class _Dispatch:
     def _send(self, job: _Job) -> _Outcome:
         journal, campaign = self.r.journal, self.campaign
         try:
-            message = self.r.composers[job.recipient.variant].compose(job.recipient)
+            composer = self.r.composers[job.recipient.variant]
+            message = composer.compose(job.recipient)
+            envelope_from = composer.envelope_from(job.recipient) or self.r.envelope_from  # VERP if set
             address = checked_address(job.recipient.email)
         except (ComposeError, ValueError) as exc:
             journal.record(campaign, job.sid, FAILED_PERMANENT, str(exc))
             return _Outcome(job, "permanent", str(exc))
         try:
-            result = self.r.adapter.send(message, self.r.envelope_from, [address])[0]
+            result = self.r.adapter.send(message, envelope_from, [address])[0]
         except ConnectionLost as exc:
             if exc.uncertain:
                 return _Outcome(job, "unknown", str(exc))     # stays "sending"
