@@ -21,6 +21,7 @@ from newsletter.publish.build import build_edition
 from newsletter.publish.publisher import publish
 from newsletter.subscribers.importers import import_file
 from newsletter.subscribers.store import Store
+from newsletter.web.pages import Paths
 
 ADAPTER = "outbox"
 SEGMENT = "all"
@@ -68,4 +69,19 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
     note(f"Look at: {display_path(ws.outbox_dir, ws.root)}/*.eml (the messages), {display_path(built.out_dir, ws.root)}/ "
          f"(HTML, text, MJML per variant), {where}/index.html (the web archive, open it in a browser), "
          f"`newsletter campaigns`, `newsletter preview {latest}`.")
+    for line in serve_hint(ws):
+        note(line)
     return report
+
+
+def serve_hint(ws: Workspace, local: str = "http://127.0.0.1:8080") -> list[str]:
+    """How to try the readers' side on this machine: the links in the outbox's messages
+    point at the public site; the same paths work on a local `newsletter serve`."""
+    paths = Paths.from_workspace(ws)
+    public = paths.public.split("/", 3)
+    origin = "/".join(public[:3])
+    return [f"Readers' side: run `newsletter serve`, then open {local}{paths.signup} to sign up (the "
+            f"confirmation goes to {display_path(ws.outbox_dir, ws.root)}/), or take the List-Unsubscribe "
+            f"link of a message in {display_path(ws.outbox_dir, ws.root)}/ and replace {origin} with {local}.",
+            f"  One-click unsubscribe as a mail provider does it: curl -X POST -d List-Unsubscribe=One-Click "
+            f"'{local}{paths.unsubscribe}?token=...'"]

@@ -50,3 +50,12 @@ def test_the_readme_says_how_to_run_newsletter_after_make_demo() -> None:
     if Path(sys.prefix).resolve() == (root / venv).resolve():  # the suite runs from `make test`'s venv
         done = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "Usage: newsletter" in done.stdout
+
+
+def test_demo_says_how_to_try_serve(sample_ws) -> None:
+    from newsletter.core.config import load_workspace
+    from newsletter.demo import serve_hint
+    lines = serve_hint(load_workspace(sample_ws))
+    assert "newsletter serve" in lines[0] and "http://127.0.0.1:8080/newsletter/signup" in lines[0]
+    assert "replace https://mcin.example.org with http://127.0.0.1:8080" in lines[0]
+    assert "/newsletter/unsubscribe?token=" in lines[1]
