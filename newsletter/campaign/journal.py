@@ -67,6 +67,13 @@ MIGRATIONS = [
     );
     CREATE INDEX campaign_recipients_by_status ON campaign_recipients (campaign, status);
     """,
+    # The id a sending service gave the message (SES's MessageId): its bounce and complaint
+    # notifications name it, and this finds the recipient again.
+    """
+    ALTER TABLE campaign_recipients ADD COLUMN provider_message_id TEXT;
+    CREATE INDEX campaign_recipients_by_provider_id ON campaign_recipients (provider_message_id)
+        WHERE provider_message_id IS NOT NULL;
+    """,
 ]
 
 
@@ -355,11 +362,21 @@ class Journal:
             (email, _now(), campaign_id, subscriber, *allowed))
         return cur.rowcount == 1
 
-    def record(self, campaign_id: int, subscriber: str, status: str, reply: str | None) -> None:
+    def record(self, campaign_id: int, subscriber: str, status: str, reply: str | None,
+               provider_message_id: str | None = None) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown journal status {status!r}")
-        self._write("UPDATE campaign_recipients SET status = ?, reply = ?, updated = ? "
-                    "WHERE campaign = ? AND subscriber = ?", (status, reply, _now(), campaign_id, subscriber))
+        self._write("UPDATE campaign_recipients SET status = ?, reply = ?, updated = ?, "
+                    "provider_message_id = COALESCE(?, provider_message_id) "
+                    "WHERE campaign = ? AND subscriber = ?",
+                    (status, reply, _now(), provider_message_id, campaign_id, subscriber))
+
+    def by_provider_message_id(self, message_id: str) -> tuple[int, str, str] | None:
+        """(campaign, subscriber, email) of the message a sending service knows as ``message_id``."""
+        row = self.conn().execute(
+            "SELECT campaign, subscriber, email FROM campaign_recipients WHERE provider_message_id = ?",
+            (message_id,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
 
     def unclaim(self, campaign_id: int, subscriber: str, reply: str) -> None:
         """Back to pending: the claim was made but the message was certainly not handed over."""

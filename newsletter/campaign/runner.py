@@ -502,6 +502,6 @@ class _Dispatch:
         except AdapterError as exc:
             journal.unclaim(campaign, job.sid, str(exc))
             return _Outcome(job, "fatal", str(exc))
-        journal.record(campaign, job.sid, result.status.value, result.reply)
+        journal.record(campaign, job.sid, result.status.value, result.reply, result.message_id or None)
         kind = {Status.SENT: "sent", Status.TEMPORARY: "temporary", Status.PERMANENT: "permanent"}[result.status]
         return _Outcome(job, kind, result.reply, result.hard_bounce)

@@ -32,13 +32,15 @@ class Status(str, Enum):
 class SendResult:
     """What became of one envelope recipient. ``reply`` is the server's answer (or what the
     adapter did, e.g. the file written); ``stage`` is the SMTP step that decided ("mail",
-    "rcpt", "data"; "" where there is no SMTP)."""
+    "rcpt", "data"; "" where there is no SMTP). ``message_id`` is the id a sending service
+    gave the message (SES's MessageId), kept in the journal to match its notifications."""
 
     recipient: str
     status: Status
     reply: str
     code: int | None = None
     stage: str = ""
+    message_id: str = ""
 
     @property
     def hard_bounce(self) -> bool:
