@@ -160,8 +160,10 @@ def send(ws: Workspace, store: Store, the_plan: Plan, adapter_name: str, *,
                 progress=progress,
             )
             people = _recipients(ws, store, the_plan, made, campaign=str(campaign.id))
-            return runner.run(campaign.id, people,
-                              lookup=lambda sids: _lookup(ws, store, the_plan, made, str(campaign.id), sids))
+            summary = runner.run(campaign.id, people,
+                                 lookup=lambda sids: _lookup(ws, store, the_plan, made, str(campaign.id), sids))
+            summary.link_fallbacks = sum(c.url_fallbacks for c in made.values())
+            return summary
     finally:
         journal.close()
 
@@ -223,6 +225,9 @@ def iter_summary_lines(summary: Summary) -> Iterator[str]:
            f"{summary.failed_permanent}, skipped {summary.skipped} in {summary.elapsed:.1f} s")
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()) if v)
     yield f"campaign {summary.campaign} in the journal: {counts or 'empty'}"
+    if summary.link_fallbacks:
+        yield (f"{summary.link_fallbacks} link(s) got their default: the subscriber's value did not make "
+               "an http(s) or mailto link (see docs/editions.md, merge fields in links)")
     if summary.paused:
         yield f"PAUSED: {summary.paused}. Run the same command again to resume."
     for row in summary.failures[:20]:

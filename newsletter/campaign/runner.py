@@ -110,6 +110,7 @@ class Summary:
     paused: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    link_fallbacks: int = 0   # links that got their defaults (Composer.url_fallbacks)
 
     @property
     def finished(self) -> bool:
