@@ -488,13 +488,15 @@ class _Dispatch:
     def _send(self, job: _Job) -> _Outcome:
         journal, campaign = self.r.journal, self.campaign
         try:
-            message = self.r.composers[job.recipient.variant].compose(job.recipient)
+            composer = self.r.composers[job.recipient.variant]
+            message = composer.compose(job.recipient)
+            envelope_from = composer.envelope_from(job.recipient) or self.r.envelope_from  # VERP if set
             address = checked_address(job.recipient.email)
         except (ComposeError, ValueError) as exc:
             journal.record(campaign, job.sid, FAILED_PERMANENT, str(exc))
             return _Outcome(job, "permanent", str(exc))
         try:
-            result = self.r.adapter.send(message, self.r.envelope_from, [address])[0]
+            result = self.r.adapter.send(message, envelope_from, [address])[0]
         except ConnectionLost as exc:
             if exc.uncertain:
                 return _Outcome(job, "unknown", str(exc))     # stays "sending"

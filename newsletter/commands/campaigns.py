@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.campaign.journal import FAILED_PERMANENT, FAILED_TEMPORARY, SENDING, Journal
+from newsletter.campaign.journal import FAILED_PERMANENT, FAILED_TEMPORARY, SENDING, SENT, Journal
 
 
 @click.group(invoke_without_command=True)
@@ -53,6 +53,10 @@ def show(ctx: Context, campaign_id: int) -> None:
                 click.echo(f"{title}:")
                 for row in rows:
                     click.echo(f"  {row.email:<40} {row.variant:<14} {row.reply or ''}")
+        from newsletter.feedback.report import campaign_lines
+
+        for line in campaign_lines(ctx.ws.db_path, c.id, journal.counts(c.id).get(SENT, 0)):
+            click.echo(line)
     finally:
         journal.close()
 

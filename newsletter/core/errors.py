@@ -157,3 +157,11 @@ class PreviewError(NewsletterError):
 
 class ScreenshotError(NewsletterError):
     """Screenshots could not be taken (no Chromium, or it failed)."""
+
+
+class FeedbackError(NewsletterError):
+    """Feedback (bounces, complaints, unsubscribe requests) could not be taken in."""
+
+
+class MailboxError(FeedbackError):
+    """The feedback mailbox cannot be read (connection, TLS, login, folder)."""
