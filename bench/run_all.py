@@ -92,10 +92,11 @@ BENCHMARKS = [
     Benchmark("preview", "bench.bench_preview", [], ["--runs", "5"], preview_goals),
     Benchmark("dkim", "bench.bench_dkim", [], ["--rounds", "2", "--messages", "200"]),
     Benchmark("serve", "bench.bench_serve", [], ["--subscribers", "2500", "--requests", "1000"]),
+    Benchmark("feedback", "bench.bench_feedback", [], ["--messages", "400", "--rounds", "2"]),
 ]
 # Import runs first among those measured inside this process: it reports this process's peak
 # memory, which the others would inflate. Results are still shown in the order above.
-RUN_ORDER = ["build", "import", "compose", "dkim", "preview", "send", "memory", "serve"]
+RUN_ORDER = ["build", "import", "compose", "dkim", "feedback", "preview", "send", "memory", "serve"]
 
 
 class Tee(io.TextIOBase):

@@ -265,6 +265,11 @@ class Web(_Section):
         return value
 
 
+class Publish(_Section):
+    target: str = Field("site", description="Where `newsletter publish` puts the public site: a folder "
+                                            "(relative to the workspace) or s3://bucket/prefix.")
+
+
 class Mailbox(_Section):
     """The IMAP mailbox that bounces, abuse reports and mailto unsubscribes arrive in. The
     password comes from NEWSLETTER_IMAP_PASSWORD (or NEWSLETTER_IMAP_PASSWORD_FILE)."""
@@ -338,6 +343,7 @@ class Settings(_Section):
     urls: Urls
     languages: Languages = Field(default_factory=Languages)
     delivery: Delivery = Field(default_factory=Delivery)
+    publish: Publish = Field(default_factory=Publish)
     feedback: Feedback = Field(default_factory=Feedback)
     dkim: Dkim | None = None
     ses: Ses = Field(default_factory=Ses)

@@ -71,7 +71,7 @@ def _send(ws: Path, port: int, edition: str):
     import sys
     from tests.campaign.test_send_cli import env_for
     return subprocess.run([sys.executable, "-m", "newsletter", "-C", str(ws), "send", edition, "-s", "all",
-                           "--adapter", "smtp", "--yes"], env=env_for(port), capture_output=True, text=True,
+                           "--adapter", "smtp", "--yes", "--skip-publish-check"], env=env_for(port), capture_output=True, text=True,
                           timeout=120)
 
 
