@@ -5,6 +5,9 @@ import click
 
 from newsletter.commands._context import Context, pass_ctx
 
+# Other rooms' routes, named so that web imports no room (web.server.extra_routes).
+FEEDBACK_ROUTES = ["newsletter.feedback.webhooks:routes"]
+
 
 @click.command()
 @click.option("--host", help="Address to listen on (default: web.host in newsletter.yaml, 127.0.0.1). "
@@ -44,8 +47,10 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
                f"({workers} worker{'s' if workers > 1 else ''}).")
     click.echo(f"  unsubscribe {paths.unsubscribe}  preferences {paths.preferences}  sign-up {paths.signup}  "
                f"confirm {paths.confirm}  health /healthz")
+    click.echo("  mail service webhooks (docs/feedback.md): /feedback/ses /feedback/postmark "
+               "/feedback/mailgun /feedback/sendgrid")
     click.echo("Stop with Ctrl-C.")
-    run(ws, host, port, workers)
+    run(ws, host, port, workers, routes=FEEDBACK_ROUTES)
 
 
 COMMANDS = [serve]

@@ -2,10 +2,11 @@
 free port for tests and benchmarks (``Running``)."""
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import uvicorn
 from starlette.applications import Starlette
@@ -14,11 +15,24 @@ from newsletter.core.config import Workspace, load_workspace
 from newsletter.web.app import build_app
 
 WORKSPACE_ENV = "NEWSLETTER_SERVE_WORKSPACE"
+ROUTES_ENV = "NEWSLETTER_SERVE_ROUTES"
 
 
 def create_app() -> Starlette:
     """The app factory uvicorn's worker processes call (``--workers`` above 1)."""
-    return build_app(load_workspace(Path(os.environ[WORKSPACE_ENV])))
+    ws = load_workspace(Path(os.environ[WORKSPACE_ENV]))
+    return build_app(ws, extra_routes=extra_routes(os.environ.get(ROUTES_ENV, "").split(","), ws))
+
+
+def extra_routes(names: Sequence[str], ws: Workspace) -> list[Any]:
+    """Other rooms' routes, each named "module:function" (``function(ws)`` returns routes, e.g.
+    "newsletter.feedback.webhooks:routes"): the command names them, so web imports no room,
+    and worker processes find them by name too."""
+    found: list[Any] = []
+    for name in filter(None, names):
+        module, _, function = name.partition(":")
+        found += getattr(importlib.import_module(module), function)(ws)
+    return found
 
 
 def config(app: Any, host: str, port: int, **extra: Any) -> uvicorn.Config:
@@ -28,14 +42,16 @@ def config(app: Any, host: str, port: int, **extra: Any) -> uvicorn.Config:
                           server_header=False, date_header=True, log_level="warning", **extra)
 
 
-def serve(ws: Workspace, host: str, port: int, workers: int) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM from systemd)."""
+def serve(ws: Workspace, host: str, port: int, workers: int, routes: Sequence[str] = ()) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM from systemd); ``routes`` names other rooms'
+    routes to mount (see ``extra_routes``)."""
     if workers > 1:
         os.environ[WORKSPACE_ENV] = str(ws.root)
+        os.environ[ROUTES_ENV] = ",".join(routes)
         uvicorn.Server(config("newsletter.web.server:create_app", host, port, factory=True,
                               workers=workers)).run()  # pragma: no cover - uvicorn's multiprocess supervisor
         return
-    uvicorn.Server(config(build_app(ws), host, port)).run()
+    uvicorn.Server(config(build_app(ws, extra_routes=extra_routes(routes, ws)), host, port)).run()
 
 
 class Running:
