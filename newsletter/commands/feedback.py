@@ -17,8 +17,11 @@ def feedback() -> None:
 @feedback.command("fetch")
 @click.option("--dry-run", is_flag=True,
               help="Read and classify the mailbox (read-only) without changing anything, here or on the server.")
+@click.option("--sqs", "queue_url", metavar="QUEUE_URL",
+              help="Read Amazon SES notifications from this SQS queue (subscribed to SES's SNS topic) "
+                   "instead of the mailbox; AWS credentials the usual way.")
 @pass_ctx
-def fetch(ctx: Context, dry_run: bool) -> None:
+def fetch(ctx: Context, dry_run: bool, queue_url: str | None) -> None:
     """Read the feedback mailbox (feedback.mailbox in newsletter.yaml, password in
     NEWSLETTER_IMAP_PASSWORD) and act on what it holds: hard bounces clean an address after
     delivery.bounce_limit, soft bounces add to a score, complaints and unsubscribe requests
@@ -29,7 +32,10 @@ def fetch(ctx: Context, dry_run: bool) -> None:
     Examples:
       NEWSLETTER_IMAP_PASSWORD=... newsletter feedback fetch --dry-run
       NEWSLETTER_IMAP_PASSWORD=... newsletter feedback fetch
+      newsletter feedback fetch --sqs https://sqs.eu-central-1.amazonaws.com/123456789012/ses-feedback
     """
+    if queue_url:
+        return _fetch_sqs(ctx, queue_url, dry_run)
     from newsletter.feedback.mailbox import fetch as fetch_mailbox
 
     settings = ctx.ws.settings.feedback.mailbox
@@ -56,6 +62,24 @@ def fetch(ctx: Context, dry_run: bool) -> None:
                    "(flagged $NewsletterUnknown): read them, then move or delete them yourself.")
     if dry_run:
         click.echo("Dry run: nothing was changed.")
+
+
+def _fetch_sqs(ctx: Context, queue_url: str, dry_run: bool) -> None:
+    from newsletter.feedback.sqs import fetch_sqs
+
+    summary = fetch_sqs(ctx.ws, queue_url, dry_run=dry_run)
+    click.echo(f"{summary.messages} message(s) in {queue_url}: {summary.events} event(s)"
+               + (f", {summary.seen_before} recorded before" if summary.seen_before else ""))
+    for item in summary.recorded:
+        e = item.event
+        where = f" campaign {e.campaign}" if e.campaign is not None else ""
+        click.echo(f"  {e.kind:<19} {e.email or '?'}{where}{' ' + e.status if e.status else ''}: {item.outcome}")
+    if summary.not_understood:
+        click.echo(f"{len(summary.not_understood)} message(s) are not SES notifications; left in the queue:")
+        for line in summary.not_understood[:20]:
+            click.echo(f"  {line}")
+    if dry_run:
+        click.echo("Dry run: nothing was changed; every message is back in the queue.")
 
 
 class _Progress:

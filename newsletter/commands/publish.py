@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import click
 
-from pathlib import Path
-
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.core.files import display_path
 
 
 @click.command()
@@ -37,7 +34,7 @@ def publish(ctx: Context, editions: tuple[str, ...], to: str | None, dry_run: bo
     result = run_publish(ws, list(editions), to, dry_run=dry_run,
                          progress=lambda path: click.echo(f"  {verb} {path}"))
     site, report = result.site, result.report
-    where = display_path(str(result.target), ws.root, Path.cwd()) if "://" not in str(result.target) else str(result.target)
+    where = ctx.shown(str(result.target)) if "://" not in str(result.target) else str(result.target)
     click.echo(f"{len(site.editions)} edition(s) in {', '.join(site.languages)}: {len(report.written)} file(s) "
                f"{'to write' if dry_run else 'written'}, {report.unchanged} unchanged, in {where}")
     if dry_run:

@@ -75,7 +75,16 @@ def _refs(block, base: Loc) -> Iterator[tuple[Loc, str, int]]:
 
 
 def edition_images(ws: Workspace, loaded: LoadedEdition) -> EditionImages:
-    """The planned images of an edition (reads each file's header and hash, cached)."""
+    """The planned images of an edition, computed once per loaded edition (every variant's
+    rendering asks; a changed file means a new LoadedEdition, as the preview reloads it)."""
+    cache = loaded.__dict__.setdefault("_planned_images", {})
+    key = (str(ws.root), ws.settings.organisation.logo)
+    if key not in cache:
+        cache[key] = _plan_images(ws, loaded)
+    return cache[key]
+
+
+def _plan_images(ws: Workspace, loaded: LoadedEdition) -> EditionImages:
     table = EditionImages(uses=image_uses(loaded))
     folder = loaded.folder.resolve()
     for ref, uses in table.uses.items():

@@ -72,9 +72,17 @@ class LocalDns:
     def __init__(self, zone: Zone, port: int = 0, address: str = "127.0.0.1"):
         self.resolver = ZoneResolver(zone)
         logger = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
-        self.udp = DNSServer(self.resolver, address=address, port=port, logger=logger)
-        self.port = self.udp.server.server_address[1]
-        self.tcp = DNSServer(self.resolver, address=address, port=self.port, tcp=True, logger=logger)
+        # UDP picks a free port; the same TCP port may be taken by another process, so try again.
+        for attempt in range(50):
+            self.udp = DNSServer(self.resolver, address=address, port=port, logger=logger)
+            self.port = self.udp.server.server_address[1]
+            try:
+                self.tcp = DNSServer(self.resolver, address=address, port=self.port, tcp=True, logger=logger)
+                break
+            except OSError:
+                self.udp.server.server_close()
+                if port or attempt == 49:
+                    raise
         self.address = address
 
     def __enter__(self) -> LocalDns:
