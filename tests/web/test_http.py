@@ -344,3 +344,27 @@ def test_signup_behind_a_trusted_proxy_records_the_truncated_client_address(samp
     with Store.open(ws) as store:
         pending = Signups(store).get(1)
     assert pending.consent["ip"] == "198.51.100.0"
+
+
+def test_workspace_adds_a_language_and_overrides_words_and_templates(sample_ws, monkeypatch) -> None:
+    from newsletter.core.config import load_workspace
+    web = sample_ws / "templates" / "web"
+    web.mkdir(parents=True)
+    (web / "strings.yaml").write_text(
+        "en:\n  signup_title: Join the Mother Centres list\n"
+        "fr:\n  language_name: Français\n  signup_title: Abonnez-vous\n", encoding="utf-8")
+    (web / "message.html").write_text(
+        '{% extends "base.html" %}{% block title %}{{ heading }}{% endblock %}'
+        '{% block main %}<h1 class="ours">{{ heading }}</h1>{% endblock %}', encoding="utf-8")
+    settings = sample_ws / "newsletter.yaml"
+    settings.write_text(settings.read_text().replace("available: [en, de, es]", "available: [en, de, es, fr]"))
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", KEY)
+    ws = load_workspace(sample_ws)
+    with Running(build_app(ws, mailer=Mailbox())) as url, httpx.Client(base_url=url) as http:
+        english = http.get(SIGNUP, headers={"accept-language": "en"}).text
+        french = http.get(SIGNUP, headers={"accept-language": "fr-CH, fr;q=0.9"}).text
+        invalid = http.get(f"{UNSUB}?token=x").text
+    assert "Join the Mother Centres list" in english and "Français" in english
+    assert 'lang="fr"' in french and "Abonnez-vous" in french
+    assert "E-mail address" in french          # a word the workspace did not translate: English
+    assert '<h1 class="ours">This link does not work</h1>' in invalid
