@@ -8,8 +8,9 @@ from __future__ import annotations
 from newsletter.core.config import Workspace
 from newsletter.content.completeness import fallbacks
 from newsletter.check.findings import EditionReport, Finding, Linter
-from newsletter.check.lints import lint_edition
+from newsletter.check.lints import lint_edition, lint_variants
 from newsletter.content.loader import LoadedEdition, edition_names, load_editions
+from newsletter.render.variant import RenderedVariant
 from newsletter.subscribers.segments import segment_names
 
 
@@ -23,6 +24,12 @@ def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
                                f"{lang}: {label} falls back to {loaded.default_language} ({short})",
                                str(loaded.file.relative_to(ws.root))))
     return out
+
+
+def findings_for(ws: Workspace, loaded: LoadedEdition, rendered: list[RenderedVariant]) -> list[Finding]:
+    """What `check` finds, over variants the caller has rendered already (`send` renders each
+    variant once and shares it between these lints and the messages)."""
+    return source_findings(ws, loaded) + lint_variants(ws, loaded, rendered)
 
 
 def linters() -> list[Linter]:

@@ -84,3 +84,21 @@ class SubscriberError(NewsletterError):
 
 class DeliveryError(NewsletterError):
     """A campaign could not be sent, or not completely."""
+
+
+class DatabaseError(NewsletterError):
+    """The SQLite database could not be read or written (see core.db.translate)."""
+
+
+class DatabaseLocked(DatabaseError):
+    """Another process held the database for longer than the busy timeout."""
+
+    exit_code = 3
+
+
+class DiskFull(DatabaseError):
+    """The disk holding the database is full; nothing recorded is lost."""
+
+
+class DatabaseCorrupt(DatabaseError):
+    """The database file is damaged."""

@@ -7,7 +7,7 @@ from email import policy
 from email.parser import BytesHeaderParser
 from typing import Sequence, TextIO
 
-from newsletter.delivery.base import Adapter, SendResult, Status
+from newsletter.delivery.base import Adapter, SendResult, Verdict
 
 _PARSER = BytesHeaderParser(policy=policy.default)
 
@@ -32,4 +32,4 @@ class ConsoleAdapter(Adapter):
             line = (f"{self._count:>6}  to {', '.join(recipients)}  from {envelope_from}  "
                     f"{len(message):,} bytes  {headers.get('Message-ID', '')}  {subject}")
             print(line, file=self.stream or sys.stdout, flush=True)
-        return [SendResult(r, Status.SENT, "printed") for r in recipients]
+        return [SendResult(r, Verdict.DELIVERED, "printed") for r in recipients]

@@ -143,6 +143,18 @@ class Store:
                                  (int(subscriber_id),)).fetchone()
         return _from_row(row) if row else None
 
+    def get_many(self, subscriber_ids: Iterable[int]) -> dict[int, Subscriber]:
+        """The subscribers with these ids (whatever their status), in one query per 500."""
+        ids = [int(i) for i in subscriber_ids]
+        found: dict[int, Subscriber] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            sql = f"SELECT {_COLUMNS} FROM subscribers WHERE id IN ({', '.join('?' * len(chunk))})"
+            for row in self._conn.execute(sql, chunk):
+                sub = _from_row(row)
+                found[sub.stored_id] = sub
+        return found
+
     def is_subscribed(self, subscriber_id: int) -> bool:
         row = self._conn.execute("SELECT status FROM subscribers WHERE id = ?", (int(subscriber_id),)).fetchone()
         return row is not None and row[0] == "subscribed"
