@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from newsletter import __version__
-from newsletter.commands._context import EXIT_PROBLEMS, Context, report_error
+from newsletter.commands._context import Context, report_error
 from newsletter.core.errors import NewsletterError
 
 
@@ -38,8 +38,7 @@ class Group(click.Group):
                 raise
             root = obj.workspace_root() if obj is not None else None
             report_error(exc, root)
-            code = getattr(exc, "exit_code", EXIT_PROBLEMS)
-            ctx.exit(code)
+            ctx.exit(exc.exit_code)
 
 
 _COMMANDS: dict[str, click.Command] | None = None

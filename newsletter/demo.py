@@ -11,6 +11,7 @@ from typing import Callable
 
 from newsletter.campaign import plan as campaign
 from newsletter.check.checker import run_check
+from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.content.loader import edition_names
 from newsletter.campaign.runner import RunOptions
@@ -43,12 +44,12 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
         note(f"1. checked {r.name}: {r.count('error')} error(s), {r.count('warning')} warning(s)")
     latest = names[-1]
     built = build_edition(ws, latest)
-    note(f"2. built {latest}: {len(built.manifest.get('variants', []))} variant(s) in {_rel(ws, built.out_dir)}/")
+    note(f"2. built {latest}: {len(built.manifest.get('variants', []))} variant(s) in {display_path(built.out_dir, ws.root)}/")
     with Store.open(ws) as store:
         sample = ws.subscribers_dir / "sample.csv"
         if sample.is_file():
             summary = import_file(store, sample)
-            note(f"3. imported {_rel(ws, sample)} into {_rel(ws, ws.db_path)}: {summary.line()}")
+            note(f"3. imported {display_path(sample, ws.root)} into {display_path(ws.db_path, ws.root)}: {summary.line()}")
         the_plan = campaign.make_plan(ws, store, latest, SEGMENT)
         note(f"4. planned {latest} for segment '{SEGMENT}': {the_plan.total} recipient(s) in "
              f"{len(the_plan.variants)} variant(s)")
@@ -57,13 +58,6 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
     report.all_delivered = result.all_delivered
     note(f"5. sent through the {ADAPTER} adapter: {result.sent} new message(s) this run; "
          f"journal: {', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()) if v)}")
-    note(f"Look at: {_rel(ws, ws.outbox_dir)}/*.eml (the messages), {_rel(ws, built.out_dir)}/ "
+    note(f"Look at: {display_path(ws.outbox_dir, ws.root)}/*.eml (the messages), {display_path(built.out_dir, ws.root)}/ "
          f"(HTML, text, MJML per variant), `newsletter campaigns`, `newsletter preview {latest}`.")
     return report
-
-
-def _rel(ws: Workspace, path) -> str:
-    try:
-        return str(path.relative_to(ws.root))
-    except ValueError:
-        return str(path)

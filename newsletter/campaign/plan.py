@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from newsletter.check.checker import findings_for
 from newsletter.compose.composer import Composer, Recipient
+from newsletter.compose import dkim
 from newsletter.core.config import Workspace
 from newsletter.content.loader import LoadedEdition, load_edition
 from newsletter.subscribers.segments import Segment, segment_names
@@ -132,7 +133,8 @@ class Composers(Mapping[str, Composer]):
     def __init__(self, ws: Workspace, variants: Mapping[str, RenderedVariant], *, campaign: str,
                  subject_prefix: str = "", clock: Callable[[], datetime] = utc_now):
         self._ws, self._variants = ws, variants
-        self._options = {"campaign": campaign, "subject_prefix": subject_prefix, "clock": clock}
+        self._options = {"campaign": campaign, "subject_prefix": subject_prefix, "clock": clock,
+                         "dkim": dkim.signer_for(ws)}   # one key for every variant
         self._made: dict[str, Composer] = {}
         self._lock = threading.Lock()
 

@@ -5,8 +5,9 @@ together. Lints produce findings, errors or warnings; ``--strict`` treats warnin
 """
 from __future__ import annotations
 
+from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
-from newsletter.content.completeness import fallbacks
+from newsletter.content.completeness import fallbacks, stale
 from newsletter.check.findings import EditionReport, Finding, Linter
 from newsletter.check.lints import lint_edition, lint_variants
 from newsletter.content.loader import LoadedEdition, edition_names, load_editions
@@ -22,7 +23,21 @@ def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
             short = ", ".join(f.rsplit(".", 1)[-1] if f.startswith("blocks") else f for f in fields)
             out.append(Finding("warning", "fallback",
                                f"{lang}: {label} falls back to {loaded.default_language} ({short})",
-                               str(loaded.file.relative_to(ws.root))))
+                               display_path(loaded.file, ws.root)))
+    return out + translation_findings(ws, loaded)
+
+
+def translation_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
+    """Stale translations (their source text changed since) and translation entries for
+    fields the edition no longer has, each at its line in the translation file."""
+    out = [Finding("warning", "translation", e.message, e.location()) for e in loaded.translation_warnings]
+    for lang, states in stale(loaded).items():
+        for state in states:
+            where = (f"{display_path(state.pos.path, ws.root)}:{state.pos.line}:{state.pos.column}"
+                     if state.pos else "")
+            out.append(Finding("warning", "stale-translation",
+                               f"{lang}: {state.field} is stale: the {loaded.default_language} text changed "
+                               "after it was translated", where))
     return out
 
 

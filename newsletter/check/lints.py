@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from newsletter.check.findings import Finding
+from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.content.loader import LoadedEdition
 from newsletter.content.merge import TOKEN_RE
@@ -34,13 +35,13 @@ def lint_edition(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
     try:
         rendered = render_edition(ws, loaded)
     except RenderError as exc:
-        return [Finding("error", "render", str(exc), _where(ws, loaded))]
+        return [Finding("error", "render", str(exc), display_path(loaded.file, ws.root))]
     return lint_variants(ws, loaded, rendered)
 
 
 def lint_variants(ws: Workspace, loaded: LoadedEdition, rendered: list[RenderedVariant]) -> list[Finding]:
     out: list[Finding] = []
-    where = _where(ws, loaded)
+    where = display_path(loaded.file, ws.root)
     for variant in rendered:
         for finding in lint_variant(ws, variant, where):
             if finding not in out:  # subject and preheader lints repeat in every audience variant
@@ -48,16 +49,9 @@ def lint_variants(ws: Workspace, loaded: LoadedEdition, rendered: list[RenderedV
     return out
 
 
-def _where(ws: Workspace, loaded: LoadedEdition) -> str:
-    try:
-        return str(loaded.file.relative_to(ws.root))
-    except ValueError:
-        return str(loaded.file)
-
-
 # The rendered HTML is read with regular expressions rather than html.parser: it is written by
 # MRML and css-inline (every tag well-formed), and html.parser takes 10 times longer over the
-# ~1,500 tags of an email, which `newsletter check` and every preview rebuild would pay.
+# ~1,500 tags of an email, which `newsletter check` and every preview refresh would pay.
 _ATTRS = r"""((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)"""
 _WANTED_TAG = re.compile(r"<(html|img|a)\b" + _ATTRS + r"\s*/?>", re.I)
 _ANY_TAG = re.compile(r"</?[A-Za-z][^\s/>]*" + _ATTRS + r"\s*/?>")

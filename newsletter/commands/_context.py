@@ -1,4 +1,5 @@
-"""What every command shares: the context object, exit codes and how errors are shown.
+"""What every command shares: the context object and how errors are shown (exit codes are
+the errors' own: core.errors).
 Commands import this module, never ``newsletter.cli`` (which only finds and runs them)."""
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from typing import Any
 import click
 
 from newsletter.core.errors import NewsletterError, ValidationFailed
-
-EXIT_PROBLEMS = 1
-EXIT_LOCKED = 3
+from newsletter.core.files import display_path
 
 
 class Context:
@@ -38,23 +37,10 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-def display_path(path: Path | str, root: Path | None) -> str:
-    """Paths as an editor reads them: relative to the current folder when inside it,
-    else relative to the workspace."""
-    path = Path(path)
-    for base in (Path.cwd(), root):
-        if base is not None and path.is_absolute():
-            try:
-                return str(path.relative_to(base))
-            except ValueError:
-                continue
-    return str(path)
-
-
 def report_error(exc: NewsletterError, root: Path | None = None) -> None:
     if isinstance(exc, ValidationFailed):
         for err in exc.errors:
-            err.path = display_path(err.path, root)
+            err.path = display_path(err.path, root, Path.cwd())
         click.echo(exc.render(), err=True)
         click.secho(f"Error: {exc}", fg="red", err=True)
     else:

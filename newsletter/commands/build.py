@@ -6,11 +6,8 @@ from pathlib import Path
 import click
 
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.core.errors import NewsletterError
-
-
-class LintErrors(NewsletterError):
-    """The build was written, but its lints found errors."""
+from newsletter.core.errors import LintErrors
+from newsletter.core.files import display_path
 
 
 @click.command()
@@ -36,17 +33,10 @@ def build(ctx: Context, edition: str, out_dir: Path | None, asset_base_url: str 
         click.echo(f"  {variant['key']:<24} html {sizes['html'] / 1024:6.1f} KB   text {sizes['text'] / 1024:5.1f} KB")
     for finding in result.findings:
         click.secho(f"{finding}", fg="red" if finding.level == "error" else "yellow", err=finding.level == "error")
-    where = _shown(result.out_dir, ctx.ws.root)
+    where = display_path(result.out_dir, ctx.ws.root, Path.cwd())
     click.echo(f"Wrote {len(result.manifest['variants'])} variant(s) of {result.manifest['edition']} to {where}/")
     if result.errors:
         raise LintErrors(f"{result.errors} lint error(s); see above")
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 COMMANDS = [build]

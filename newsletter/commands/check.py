@@ -5,11 +5,7 @@ import click
 
 from newsletter.check.checker import run_check
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.core.errors import NewsletterError
-
-
-class ChecksFailed(NewsletterError):
-    """Lints found errors (or warnings, with --strict)."""
+from newsletter.core.errors import ChecksFailed
 
 
 @click.command()

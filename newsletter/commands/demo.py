@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from newsletter.commands._context import EXIT_PROBLEMS, Context, pass_ctx
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.core.errors import EXIT_PROBLEMS
 
 
 @click.command()

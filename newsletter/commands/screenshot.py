@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from newsletter.commands._context import Context, display_path, pass_ctx
+from newsletter.commands._context import Context, pass_ctx
+from newsletter.core.files import display_path
 from newsletter.content.loader import resolve_name
 
 
@@ -42,7 +43,7 @@ def screenshot(ctx: Context, edition: str, languages: tuple[str, ...], widths: l
     out = output or ws.build_dir / "screenshots" / name
     langs = [code for item in languages for code in item.split(",") if code] or None
     for path in take(ws.root, name, langs, widths, out):
-        click.echo(f"Wrote {display_path(path, ws.root)}")
+        click.echo(f"Wrote {display_path(path, ws.root, Path.cwd())}")
 
 
 COMMANDS = [screenshot]

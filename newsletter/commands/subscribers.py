@@ -1,9 +1,7 @@
 """newsletter subscribers import | export | add | show | unsubscribe | resubscribe"""
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -11,18 +9,15 @@ from typing import Callable, Iterator
 import click
 
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.core.errors import NewsletterError, SubscriberError
+from newsletter.core.errors import RowsRejected, SubscriberError
+from newsletter.core.files import atomic_write
 from newsletter.subscribers.exporters import EXPORT_FORMATS, export
 from newsletter.subscribers.importers import FORMATS, import_file, input_size
-from newsletter.subscribers.importing import ImportOptions, ImportSummary, build, check_attributes
+from newsletter.subscribers.importing import ImportOptions, ImportSummary, check_attributes, subscriber_from
 from newsletter.subscribers.models import STATUSES, InvalidValue, Subscriber, normalise_tags
 from newsletter.subscribers.store import Store
 
 PROGRESS_MIN_BYTES = 2_000_000  # about 10,000 rows: below that an import takes under a second
-
-
-class RowsRejected(NewsletterError):
-    """Some rows of an import were refused (each was reported with file:line)."""
 
 
 @click.group()
@@ -111,24 +106,11 @@ def export_(ctx: Context, fmt: str, segment: str | None, output: Path | None) ->
         if output is None:
             count = export(store, sys.stdout, fmt, segment)
         else:
-            with _atomic(output) as fh:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_write(output, text=True) as fh:
                 count = export(store, fh, fmt, segment)
     where = output if output else "standard output"
     click.echo(f"Exported {count} subscriber(s) to {where}", err=True)
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator:
-    """Write to a temporary file beside ``path`` and move it into place only when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 @subscribers.command()
@@ -157,7 +139,7 @@ def add(ctx: Context, email: str, name: str | None, first_name: str | None, last
                   "attributes": _attributes(attributes), "consent": consent}
         try:
             check_attributes(values["attributes"])
-            sub = build(values, ImportOptions(), {})
+            sub = subscriber_from(values, ImportOptions(), {})
         except InvalidValue as exc:
             raise SubscriberError(str(exc)) from None
         sub = store.add(sub)

@@ -34,11 +34,12 @@ from typing import Any, Callable, Mapping, Protocol
 
 from newsletter.compose.headers import (_ATEXT, address_words, ascii_domain, checked_address, fold,
                                         header_text, phrase_words, text_words)
-from newsletter.compose.qp import Body, Message, qp_value
+from newsletter.compose.dkim import DkimSigner
+from newsletter.compose.qp import Body, MessageBytes, qp_value
 from newsletter.core import tokens
 from newsletter.core.config import Settings
 from newsletter.content.merge import LINK_FIELDS, TOKEN_RE, MergeField, value_for
-from newsletter.core.errors import ConfigError, DeliveryError, RenderError
+from newsletter.core.errors import ComposeError, ConfigError, RenderError
 from newsletter.render.variant import RenderedVariant
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,6 @@ log = logging.getLogger(__name__)
 # boundary cannot collide with either part, whatever they hold.
 BOUNDARY = "==newsletter-alternative=="
 _URL = re.compile(r"https?://[!#$%&'()*+,./0-9:;=?@A-Z\[\]_a-z~-]+\Z")
-
-
-class ComposeError(DeliveryError):
-    """A message cannot be built for one recipient (for example, the address is not usable)."""
 
 
 class RecipientLike(Protocol):
@@ -142,8 +139,10 @@ class Composer:
     same bytes. Thread-safe (no state changes after construction)."""
 
     def __init__(self, variant: RenderedVariant, settings: Settings, secret_key: bytes, *,
-                 clock: Callable[[], datetime], campaign: str, subject_prefix: str = ""):
+                 clock: Callable[[], datetime], campaign: str, subject_prefix: str = "",
+                 dkim: DkimSigner | None = None):
         self.variant = variant
+        self._dkim = dkim
         self.campaign = campaign
         self._secret = secret_key
         self._clock = clock
@@ -173,14 +172,17 @@ class Composer:
                 f'Content-Type: multipart/alternative; boundary="{BOUNDARY}"\r\n\r\n')
         return sender.encode("ascii"), listing.encode("ascii"), mime.encode("ascii")
 
-    def compose(self, recipient: RecipientLike) -> Message:
+    def compose(self, recipient: RecipientLike) -> MessageBytes:
         """The complete message for ``recipient``, CRLF line ends, ready for SMTP DATA."""
         fields = self.fields_for(recipient)
         date, to, msgid, unsubscribe = self.recipient_headers(recipient, fields)
         text = self._text.encode({i: qp_value(v) for i, v in fields.values.items()})
         htm = self._html.encode({i: qp_value(html.escape(v)) for i, v in fields.values.items()})
-        return Message(b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime,
-                                 self._text_head, text, self._html_head, htm, self._tail)))
+        head = b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime))
+        body = b"".join((self._text_head, text, self._html_head, htm, self._tail))
+        if self._dkim is not None:   # self._mime ends with the blank line: head[:-2] is the header block
+            head = self._dkim.signature(head[:-2], body) + head
+        return MessageBytes(head + body)
 
     def fields_for(self, recipient: RecipientLike) -> _Filled:
         """The recipient's token and the raw value of every placeholder."""

@@ -15,7 +15,7 @@ QP_LINE = 76             # RFC 2045 quoted-printable line length, CRLF not count
 
 
 def _qp(text: str) -> bytes:
-    """Quoted-printable, CRLF line ends, and no line starting with "." (see Message). ``text``
+    """Quoted-printable, CRLF line ends, and no line starting with "." (see MessageBytes). ``text``
     has only LF line ends: b2a_qp picks its line end from the first one it sees, so it is
     given LF and the result converted."""
     return _dot_free(binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n"))
@@ -29,7 +29,7 @@ def _dot_free(encoded: bytes) -> bytes:
     return encoded.replace(b"\n.", b"\n=2E")
 
 
-class Message(bytes):
+class MessageBytes(bytes):
     """A composed message, in which no line starts with ".": header lines start with a name
     or a space, MIME lines with "--", and the quoted-printable bodies write such a "." as
     "=2E". So SMTP's dot-stuffing (RFC 5321 4.5.2), which otherwise scans every message

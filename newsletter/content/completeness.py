@@ -4,6 +4,7 @@ from __future__ import annotations
 from newsletter.core.yamlsrc import format_loc
 from newsletter.content.loader import LoadedEdition, walk
 from newsletter.content.model import falls_back, text_for, text_marker
+from newsletter.content.translations import TranslationState
 
 
 def block_label(loaded: LoadedEdition, index: int) -> str:
@@ -30,4 +31,13 @@ def fallbacks(loaded: LoadedEdition) -> dict[str, dict[str, list[str]]]:
                 missing.setdefault(label, []).append(format_loc(loc))
         if missing:
             report[lang] = missing
+    return report
+
+
+def stale(loaded: LoadedEdition) -> dict[str, list[TranslationState]]:
+    """{language: [stale translations]}: translated from a source text that has changed since."""
+    report: dict[str, list[TranslationState]] = {}
+    for state in loaded.translation_states.values():
+        if state.state == "stale":
+            report.setdefault(state.language, []).append(state)
     return report

@@ -13,7 +13,7 @@ from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
-from newsletter.content import markdown, merge
+from newsletter.content import markdown, merge, translations
 from newsletter.content.model import ANY_LANG, Edition, check_url, text_marker
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ class LoadedEdition:
     smap: SourceMap
     default_language: str
     warnings: list[SourceError] = field(default_factory=list)
+    translation_warnings: list[SourceError] = field(default_factory=list)  # unused entries
+    # (field loc, language) -> state of that translation (content.translations)
+    translation_states: dict[tuple[Loc, str], translations.TranslationState] = field(default_factory=dict)
 
     def image_file(self, ref: str) -> Path | None:
         """The local file an image reference names, or None for an absolute URL."""
@@ -90,6 +93,10 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     if not isinstance(data, dict):
         return None, [smap.error((), "expected a mapping with number, date, languages, subject and blocks", "")]
     errors = _include_files(data, smap, folder, ws.settings.languages.default)
+    source_lang = _source_language(ws, data)
+    entries, more = translations.read_entries(folder, _languages(data), smap)
+    errors += more
+    unused = translations.merge(data, smap, entries, source_lang)
     try:
         edition = Edition.model_validate(data)
     except ValidationError as exc:
@@ -100,8 +107,23 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     if default not in edition.languages:
         default = edition.languages[0]
     loaded = LoadedEdition(name, folder, file, edition, smap, default)
+    loaded.translation_warnings = unused
+    texts = {loc: value for loc, _n, info, value in walk(edition) if value and text_marker(info)}
+    loaded.translation_states = translations.states(entries, texts, default)
     errors = Checker(ws, loaded, segments).run()
     return (None, errors) if errors else (loaded, [])
+
+
+def _languages(data: dict) -> list[str]:
+    langs = data.get("languages")
+    return [lang for lang in langs if isinstance(lang, str)] if isinstance(langs, list) else []
+
+
+def _source_language(ws: Workspace, data: dict) -> str:
+    """The edition's default language (the one translations are made from), before validation."""
+    langs = _languages(data)
+    default = ws.settings.languages.default
+    return default if default in langs or not langs else langs[0]
 
 
 def _include_files(data: dict, smap: SourceMap, folder: Path, default_lang: str) -> list[SourceError]:

@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.core.errors import NewsletterError
 from newsletter.content.loader import EDITION_FILE, edition_names
@@ -39,7 +40,7 @@ def create_edition(ws: Workspace, month: str | None, like: str | None, today: dt
         raise NewsletterError(f"--date must look like 2026-12 (year-month), got {month!r}")
     folder = ws.issues_dir / month
     if folder.exists():
-        raise NewsletterError(f"{folder.relative_to(ws.root)} already exists; choose another --date")
+        raise NewsletterError(f"{display_path(folder, ws.root)} already exists; choose another --date")
     number = max(_numbers(ws), default=0) + 1
     date = f"{month}-01"
     if like:

@@ -84,7 +84,7 @@ class SmtpTimeouts(_Section):
 
 
 class Delivery(_Section):
-    adapter: Literal["outbox", "smtp", "console"] = "outbox"
+    adapter: Literal["outbox", "smtp", "console", "ses"] = "outbox"
     outbox_dir: Path = Path("outbox")
     smtp_url: str | None = Field(None, description="smtp://host:port, smtp+starttls://user@host:587 or smtps://...; no password here.")
     connections: int = Field(1, ge=1, le=32)
@@ -106,6 +106,34 @@ class Delivery(_Section):
         return value
 
 
+class Dkim(_Section):
+    """DKIM signing of every composed message (docs/delivery.md)."""
+
+    selector: str = Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+                          description="Published as <selector>._domainkey.<domain>.")
+    domain: str | None = Field(None, description="The d= domain; default: the domain of sender.from_address "
+                                                 "(the same domain, so DMARC sees them aligned).")
+    key_file: Path | None = Field(None, description="PEM private key (RSA-2048 or Ed25519), relative to the "
+                                                    "workspace; default dkim/<selector>.key, which "
+                                                    "`newsletter dkim keygen` writes.")
+
+
+class Ses(_Section):
+    """Amazon SES (v2) delivery; credentials come the standard AWS way, never from here."""
+
+    region: str | None = Field(None, description="e.g. eu-central-1; default: the AWS configuration's region.")
+    configuration_set: str | None = Field(None, description="SES configuration set (event publishing).")
+    max_send_rate: float | None = Field(None, gt=0, description="Messages per second; overrides the "
+                                                                "account's MaxSendRate.")
+    endpoint_url: str | None = Field(None, description="Another SES endpoint (a VPC endpoint, a local test server).")
+
+
+class Translations(_Section):
+    require_approval: bool = Field(False, description=(
+        "Refuse to send a language that nobody approved with `newsletter approve`, or that "
+        "changed since its approval."))
+
+
 class Settings(BaseSettings):
     """Everything in newsletter.yaml. Unknown keys are errors."""
 
@@ -119,6 +147,9 @@ class Settings(BaseSettings):
     urls: Urls
     languages: Languages = Field(default_factory=Languages)
     delivery: Delivery = Field(default_factory=Delivery)
+    dkim: Dkim | None = None
+    ses: Ses = Field(default_factory=Ses)
+    translations: Translations = Field(default_factory=Translations)
     database: Path = Path("subscribers/newsletter.sqlite3")
     message_id_domain: str | None = None
     merge_attributes: list[str] = Field(
@@ -199,6 +230,13 @@ class Workspace:
     @property
     def outbox_dir(self) -> Path:
         return self._under_root(self.settings.delivery.outbox_dir)
+
+    @property
+    def dkim_key_file(self) -> Path | None:
+        dkim = self.settings.dkim
+        if dkim is None:
+            return None
+        return self._under_root(dkim.key_file or Path("dkim") / f"{dkim.selector}.key")
 
     def _under_root(self, path: Path) -> Path:
         return path if path.is_absolute() else self.root / path

@@ -1,14 +1,33 @@
-"""The error hierarchy. Lower-level exceptions (yaml, pydantic, smtplib, mrml, sqlite)
-are translated into these types at the boundary, so the CLI has one thing to print."""
+"""The domain errors, one flat hierarchy in the httpx manner. Lower-level exceptions (yaml,
+pydantic, smtplib, mrml, sqlite) are translated into these types at the boundary, so the CLI
+has one thing to print. Each class says its exit code (``exit_code``); the CLI reads it.
+
+    NewsletterError
+      WorkspaceNotFound, ConfigError, SourceError, ValidationFailed, ChecksFailed, LintErrors
+      RenderError -> TemplateError
+      SubscriberError -> DatabaseBusy, RowsRejected
+      DeliveryError -> AdapterError, ConnectionLost, ComposeError
+      PreviewError, ScreenshotError
+
+Errors raised and caught inside one stage (a YAML node refused, a merge tag's syntax) stay
+private to that stage; campaign/ keeps its own (NotReady, CampaignLocked).
+"""
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
+
+EXIT_PROBLEMS = 1  # the work found problems (invalid edition, failed deliveries, ...)
+EXIT_USAGE = 2     # the command line itself was wrong (click's usage errors)
+EXIT_LOCKED = 3    # another process holds a lock (a send, the subscriber database)
 
 
 class NewsletterError(Exception):
     """Base class for every error that is reported to a person, not a programmer."""
+
+    exit_code: ClassVar[int] = EXIT_PROBLEMS
 
 
 class WorkspaceNotFound(NewsletterError):
@@ -74,16 +93,70 @@ def _error_order(e: SourceError) -> tuple:
     return (str(e.path), e.line or 0, e.column or 0, e.field, e.message)
 
 
+class ChecksFailed(NewsletterError):
+    """Lints found errors (or warnings, with --strict)."""
+
+
+class LintErrors(NewsletterError):
+    """The build was written, but its lints found errors."""
+
+
 class RenderError(NewsletterError):
     """Rendering a template or the MJML failed."""
+
+
+class TemplateError(RenderError):
+    """A template failed, or wrote MJML that MRML refuses; names the template file and line."""
+
+    def __init__(self, template: str, line: int | None, message: str):
+        self.template, self.line, self.message = template, line, message
+        where = f"{template}:{line}" if line else template
+        super().__init__(f"{where}: {message}")
 
 
 class SubscriberError(NewsletterError):
     """A subscriber operation could not be done (unknown address, bad state change)."""
 
 
+class DatabaseBusy(SubscriberError):
+    """Another process held the database for longer than the busy timeout."""
+
+    exit_code = EXIT_LOCKED
+
+
+class RowsRejected(SubscriberError):
+    """Some rows of an import were refused (each was reported with file:line)."""
+
+
 class DeliveryError(NewsletterError):
     """A campaign could not be sent, or not completely."""
+
+
+class AdapterError(DeliveryError):
+    """The adapter cannot send at all (refused login, unwritable folder, bad settings).
+    Nothing was handed over: the message may be sent again once the cause is fixed."""
+
+
+class ConnectionLost(DeliveryError):
+    """The connection broke during a send. ``uncertain`` is True when the whole message had
+    been handed over and only the answer was lost: the server may have accepted it, so
+    sending it again could deliver it twice."""
+
+    def __init__(self, message: str, *, uncertain: bool):
+        super().__init__(message)
+        self.uncertain = uncertain
+
+
+class ComposeError(DeliveryError):
+    """A message cannot be built for one recipient (for example, the address is not usable)."""
+
+
+class PreviewError(NewsletterError):
+    """The preview server could not start."""
+
+
+class ScreenshotError(NewsletterError):
+    """Screenshots could not be taken (no Chromium, or it failed)."""
 
 
 class DatabaseError(NewsletterError):
@@ -93,7 +166,7 @@ class DatabaseError(NewsletterError):
 class DatabaseLocked(DatabaseError):
     """Another process held the database for longer than the busy timeout."""
 
-    exit_code = 3
+    exit_code = EXIT_LOCKED
 
 
 class DiskFull(DatabaseError):

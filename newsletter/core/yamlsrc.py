@@ -105,7 +105,7 @@ def format_loc(loc: Loc) -> str:
 
 
 # libyaml's C parser where PyYAML was built with it: about 20x faster than the pure-Python one,
-# which matters for the preview's rebuild on every save.
+# which matters for the preview's refresh on every save.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -172,7 +172,7 @@ def load_yaml(path: Path, text: str | None = None, line_offset: int = 0) -> tupl
         raise SourceError(path, None, None, f"YAML error: {exc}") from None
     if node is None:
         return None, smap
-    return _build(node, (), smap, path, line_offset), smap
+    return _construct(node, (), smap, path, line_offset), smap
 
 
 def _indent(smap: SourceMap, path: Path, line: int) -> int:
@@ -204,7 +204,7 @@ def _syntax_error(path: Path, mark: Any, message: str, smap: SourceMap, line_off
     return SourceError(path, pos.line, pos.column, message, source_line=smap.source_line(pos))
 
 
-def _build(node: Any, loc: Loc, smap: SourceMap, path: Path, off: int) -> Any:
+def _construct(node: Any, loc: Loc, smap: SourceMap, path: Path, off: int) -> Any:
     smap.positions.setdefault(loc, _pos(path, node.start_mark, off))
     if isinstance(node, yaml.ScalarNode):
         # libyaml gives '' where the Python parser gives None for a plain scalar.
@@ -220,11 +220,11 @@ def _build(node: Any, loc: Loc, smap: SourceMap, path: Path, off: int) -> Any:
             smap.block_texts.add(loc)
         return node.value
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, loc + (i,), smap, path, off) for i, item in enumerate(node.value)]
-    return _build_mapping(node, loc, smap, path, off)
+        return [_construct(item, loc + (i,), smap, path, off) for i, item in enumerate(node.value)]
+    return _construct_mapping(node, loc, smap, path, off)
 
 
-def _build_mapping(node: Any, loc: Loc, smap: SourceMap, path: Path, off: int) -> dict[str, Any]:
+def _construct_mapping(node: Any, loc: Loc, smap: SourceMap, path: Path, off: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
@@ -240,7 +240,7 @@ def _build_mapping(node: Any, loc: Loc, smap: SourceMap, path: Path, off: int) -
             )
         # A mapping entry is located at its key: that is where an editor looks for it.
         smap.positions[loc + (key,)] = _pos(path, key_node.start_mark, off)
-        out[key] = _build(value_node, loc + (key,), smap, path, off)
+        out[key] = _construct(value_node, loc + (key,), smap, path, off)
     return out
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import ClassVar, Sequence
 
-from newsletter.core.errors import DeliveryError
+from newsletter.core.errors import AdapterError, ConnectionLost  # noqa: F401 - also importable from here
 from newsletter.delivery.replies import Verdict
 from newsletter.delivery.states import RecipientState
 
@@ -43,21 +43,6 @@ class SendResult:
         """A permanent failure about this address (unknown user, dead domain), not about the
         sender, the content or a policy: only this counts against the subscriber."""
         return self.verdict is Verdict.HARD_BOUNCE
-
-
-class AdapterError(DeliveryError):
-    """The adapter cannot send at all (refused login, unwritable folder, bad settings).
-    Nothing was handed over: the message may be sent again once the cause is fixed."""
-
-
-class ConnectionLost(DeliveryError):
-    """The connection broke during a send. ``uncertain`` is True when the whole message had
-    been handed over and only the answer was lost: the server may have accepted it, so
-    sending it again could deliver it twice."""
-
-    def __init__(self, message: str, *, uncertain: bool):
-        super().__init__(message)
-        self.uncertain = uncertain
 
 
 class Adapter(ABC):

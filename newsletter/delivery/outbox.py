@@ -11,11 +11,11 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
 
+from newsletter.core.files import atomic_write
 from newsletter.delivery.base import Adapter, AdapterError, SendResult, Verdict
 
 log = logging.getLogger(__name__)
@@ -80,31 +80,5 @@ def file_name(message: bytes) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); not possible on every platform."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    with atomic_write(path, prefix=".tmp-", suffix=".eml") as fh:  # the stale-temporary glob's names
+        fh.write(data)

@@ -522,7 +522,7 @@ class SmtpAdapter(Adapter):
 
 def dot_stuff(message: bytes) -> bytes:
     """RFC 5321 4.5.2: a line starting with '.' gets another. A composed message has no such
-    line (compose.Message), so it is passed as it is. Otherwise bytes.replace: a multi-line
+    line (compose.qp.MessageBytes), so it is passed as it is. Otherwise bytes.replace: a multi-line
     regex over a 50 KB message cost a fifth of the sender's CPU."""
     if getattr(message, "needs_dot_stuffing", True) is False:
         return message

@@ -8,7 +8,7 @@ Routes (``<edition>`` must be the name of an edition folder, nothing else):
     /e/<edition>/lint              the checks, as a fragment the page loads
     /e/<edition>/files/<path>      the edition folder's images (nothing else, nothing outside)
     /static/<path>                 the preview's own stylesheet and script
-    /events                        Server-Sent Events: 'reload' after every rebuild
+    /events                        Server-Sent Events: 'reload' after every refresh
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from newsletter.content.loader import LoadedEdition
 from newsletter.preview.emailview import FRAME_CSP, FRAME_SANDBOX, for_frame, has_dark_styles, remote_images
-from newsletter.preview.message import Message
+from newsletter.preview.message import PreviewMessage
 from newsletter.preview.events import Hub
 from newsletter.preview.pages import VIEWS, WIDTHS, Pages, Selection, selection_from, shown_errors
 from newsletter.preview.paths import safe_file
@@ -66,10 +66,10 @@ class PreviewApp:
         return self.site.root
 
     def changed(self, paths: set[Path]) -> None:
-        """A source file changed: forget what it affects, rebuild what is open, reload pages."""
+        """A source file changed: forget what it affects, render again what is open, reload pages."""
         self.site.invalidate(paths)
         seconds = self.site.warm()
-        log.info("rebuilt in %.0f ms after a change to %s", seconds * 1000, ", ".join(p.name for p in sorted(paths)))
+        log.info("refreshed in %.0f ms after a change to %s", seconds * 1000, ", ".join(p.name for p in sorted(paths)))
         self.hub.bump()
 
     # -- routing -------------------------------------------------------------------------------
@@ -143,10 +143,11 @@ class PreviewApp:
             "link": lambda **changes: f"{base}?{sel.query(**changes)}",
             "frame_src": f"{base}email?{sel.query()}", "sandbox": FRAME_SANDBOX,
             "message": message,
-            "source": self._source(sel, message, loaded), "notes": self._notes(sel, message.html),
+            "source": self._source(sel, message, loaded),
+            "notes": self._notes(sel, message.html) + _stale_notes(loaded, sel.language),
         }
 
-    def _source(self, sel: Selection, message: Message, loaded: LoadedEdition) -> str:
+    def _source(self, sel: Selection, message: PreviewMessage, loaded: LoadedEdition) -> str:
         """What a source view shows (the email view shows the frame instead)."""
         if sel.view == "mjml":
             return self.site.mjml(self._key(loaded, sel))
@@ -240,3 +241,13 @@ class PreviewApp:
 
 def _chosen(samples: list[Sample], sel: Selection) -> Sample | None:
     return next((s for s in samples if s.key == sel.subscriber), None)
+
+
+def _stale_notes(loaded: LoadedEdition, language: str) -> list[str]:
+    """A note naming this language's stale translations (their source changed since)."""
+    stale = [state.field for state in loaded.translation_states.values()
+             if state.language == language and state.state == "stale"]
+    if not stale:
+        return []
+    return [f"Stale translation ({len(stale)}): the {loaded.default_language} text changed after "
+            f"these were translated, so this {language} version may say something else: {', '.join(stale)}"]

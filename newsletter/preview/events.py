@@ -1,6 +1,6 @@
 """The change counter that open pages follow through Server-Sent Events.
 
-Every finished rebuild increments ``Hub.generation``; each `/events` connection waits for
+Every finished refresh increments ``Hub.generation``; each `/events` connection waits for
 the number to change and then tells its page to reload. A page also carries the number it
 was built from, so a change that lands between building the page and connecting is not lost.
 """

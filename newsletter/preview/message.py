@@ -23,7 +23,9 @@ NOBODY_ADDRESS = "reader@example.org"
 
 
 @dataclass(frozen=True)
-class Message:
+class PreviewMessage:
+    """What the preview shows of one composed message (not the bytes: see compose.qp.MessageBytes)."""
+
     subject: str
     preheader: str
     html: str
@@ -47,13 +49,13 @@ def recipient(variant: RenderedVariant, sample: Sample | None) -> Recipient:
                      merge_data=sample.data, variant=variant.key)
 
 
-def message_for(composer: Composer, sample: Sample | None) -> Message:
+def message_for(composer: Composer, sample: Sample | None) -> PreviewMessage:
     variant = composer.variant
     person = recipient(variant, sample)
     fields = composer.fields_for(person)
     head = composer.compose(person).split(b"\r\n\r\n", 1)[0] + b"\r\n"
     parsed = BytesHeaderParser(policy=default_policy).parsebytes(head + b"\r\n")
-    return Message(
+    return PreviewMessage(
         subject=composer.subject_for(fields),
         preheader=fill(variant.preheader, fields.values),
         html=fill(variant.html, fields.values, escape=True),

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from newsletter.core.files import display_path
 from newsletter.core.errors import NewsletterError, SourceError, ValidationFailed
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -81,12 +82,7 @@ def shown_errors(exc: BaseException, root: Path) -> list[ShownError]:
 
 
 def _shown(err: SourceError, root: Path) -> ShownError:
-    path = Path(err.path)
-    try:
-        path = path.resolve().relative_to(root)
-    except ValueError:
-        pass
-    where = str(path) + (f":{err.line}" if err.line is not None else "") + (
+    where = display_path(Path(err.path).resolve(), root) + (f":{err.line}" if err.line is not None else "") + (
         f":{err.column}" if err.line is not None and err.column is not None else "")
     caret = " " * max((err.column or 1) - 1, 0) + "^" if err.column else ""
     source = err.source_line.rstrip("\n") if err.source_line is not None and err.line is not None else None

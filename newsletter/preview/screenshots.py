@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from newsletter.core.errors import NewsletterError
+from newsletter.core.errors import ScreenshotError
 from newsletter.preview.app import PreviewApp
 from newsletter.preview.emailview import FRAME_CSP, for_frame
 from newsletter.preview.site import VariantKey
+from newsletter.render.variant import variant_key
 
 log = logging.getLogger(__name__)
 ORIGIN = "http://preview.localhost"
@@ -28,10 +29,6 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 CHROMIUM_FLAGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 VIEWPORT_HEIGHT = 800
-
-
-class ScreenshotError(NewsletterError):
-    """Screenshots could not be taken (no Chromium, or it failed)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def plan(app: PreviewApp, edition: str, languages: list[str] | None, widths: lis
         if languages and language not in languages:
             continue
         key = VariantKey(loaded.name, language, audiences)
-        stem = "+".join((loaded.name, language, *audiences)).replace("+", "-", 1)
+        stem = f"{loaded.name}-{variant_key(language, audiences)}"
         shots += [Shot(key, w, out_dir / f"{stem}-{w}.png") for w in widths]
     return shots
 

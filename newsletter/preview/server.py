@@ -15,17 +15,13 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-from newsletter.core.errors import NewsletterError
+from newsletter.core.errors import PreviewError
 from newsletter.preview.app import PreviewApp, Response
 from newsletter.preview.watcher import Watcher
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-
-
-class PreviewError(NewsletterError):
-    """The preview server could not start."""
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -4,7 +4,7 @@ Loading and rendering are the same calls `newsletter check` and `newsletter send
 preview only caches their results (and their errors: a broken file is reported from the
 cache until it changes, not re-read on every request). A change under ``issues/<name>/``
 forgets only that edition; any other change (settings, segments, templates) forgets all.
-After a change the variants that were looked at last are rebuilt at once, before open pages
+After a change the variants that were looked at last are rendered again at once, before open pages
 are told to reload, so the reload itself is served from the cache.
 """
 from __future__ import annotations
@@ -25,11 +25,11 @@ from newsletter.content.loader import LoadedEdition, edition_names, load_edition
 from newsletter.render import Rendering, render, variants
 from newsletter.render.variant import RenderedVariant
 from newsletter.subscribers.segments import Segments, load_segments
-from newsletter.preview.message import Message, composer_for, message_for
+from newsletter.preview.message import PreviewMessage, composer_for, message_for
 from newsletter.preview.samples import Sample, choose, read_sample_file
 
 log = logging.getLogger(__name__)
-WARM_KEEP = 4  # how many recently viewed variants are rebuilt right after a change
+WARM_KEEP = 4  # how many recently viewed variants are rendered again right after a change
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Site:
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._epoch = 0  # incremented by every invalidation
         self._recent: OrderedDict[VariantKey, None] = OrderedDict()
-        self.last_build_seconds: float | None = None
+        self.last_refresh_seconds: float | None = None
 
     # -- what the pages ask for --------------------------------------------------------------
 
@@ -78,13 +78,13 @@ class Site:
 
     def edition(self, name: str) -> LoadedEdition:
         # The segments come from the cache: re-reading segments.yaml for every save of an
-        # edition would cost a YAML parse out of the rebuild's budget.
+        # edition would cost a YAML parse out of the refresh budget.
         return self._cached(("edition", name), lambda: load_edition(self.workspace(), name, set(self.segments().names)))
 
     def variant(self, key: VariantKey) -> RenderedVariant:
         return self._rendering(key).variant
 
-    def message(self, key: VariantKey, sample: Sample | None) -> Message:
+    def message(self, key: VariantKey, sample: Sample | None) -> PreviewMessage:
         """The variant as ``sample`` (or a nameless reader) receives it, headers included.
         Remembered as looked at, for warm()."""
         with self._lock:
@@ -126,7 +126,7 @@ class Site:
                     del self._cache[key]
 
     def warm(self) -> float:
-        """Rebuild the variants looked at last (rendered and ready to compose); returns the
+        """Render again the variants looked at last (rendered and ready to compose); returns the
         seconds it took."""
         start = time.perf_counter()
         with self._lock:
@@ -136,8 +136,8 @@ class Site:
                 self._composer(key)  # the variant rendered, and its composer: what the page needs
             except Exception:  # cached; the page shows it
                 pass
-        self.last_build_seconds = time.perf_counter() - start
-        return self.last_build_seconds
+        self.last_refresh_seconds = time.perf_counter() - start
+        return self.last_refresh_seconds
 
     def _editions_touched(self, changed: set[Path]) -> set[str] | None:
         """The editions whose folders hold every changed path, or None when anything else changed."""
@@ -153,35 +153,35 @@ class Site:
             names.add(rel.parts[0])
         return names
 
-    # -- building ----------------------------------------------------------------------------
+    # -- making -------------------------------------------------------------------------------
 
-    def _cached(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        """The cached value of ``key``, built once. One lock per key, not one for the cache:
+    def _cached(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The cached value of ``key``, made once. One lock per key, not one for the cache:
         the checks of a whole edition (every variant rendered) must not hold up the frame
-        asking for the one variant that is already built."""
+        asking for the one variant that is already rendered."""
         with self._lock:
             if key in self._cache:
                 return _unwrap(self._cache[key])
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
-                if key in self._cache:  # built by another thread meanwhile
+                if key in self._cache:  # made by another thread meanwhile
                     return _unwrap(self._cache[key])
                 epoch = self._epoch
-            value = self._build(key, build)
+            value = self._make(key, make)
             with self._lock:
-                # A file changed while building: the value may be stale; serve it once, don't keep it.
+                # A file changed while making it: the value may be stale; serve it once, don't keep it.
                 if epoch == self._epoch:
                     self._cache[key] = value
         return _unwrap(value)
 
     @staticmethod
-    def _build(key: Hashable, build: Callable[[], Any]) -> Any:
+    def _make(key: Hashable, make: Callable[[], Any]) -> Any:
         try:
-            return build()
+            return make()
         except Exception as exc:  # noqa: BLE001 - every failure is shown in the page
             if not _is_editors_mistake(exc):
-                log.exception("building %s failed", key)
+                log.exception("making %s failed", key)
             return _Failed(exc)
 
     def _render(self, key: VariantKey) -> Rendering:

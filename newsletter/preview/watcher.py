@@ -118,5 +118,5 @@ class Watcher:
         log.debug("changed: %s", ", ".join(sorted(map(str, paths))))
         try:
             self.on_change(paths)
-        except Exception:  # the server must survive whatever a rebuild does
-            log.exception("rebuilding after a change failed")
+        except Exception:  # the server must survive whatever a refresh does
+            log.exception("refreshing after a change failed")

@@ -10,9 +10,10 @@ Public API::
 """
 from newsletter.render.context import archive_url, default_asset_base_url
 from newsletter.render.pipeline import (Rendering, render, render_all, render_block_mjml, render_edition, render_mjml,
-                       render_variant, variant_key, variants)
-from newsletter.render.templates import TemplateError
+                       render_variant, variants)
+from newsletter.core.errors import TemplateError
+from newsletter.render.variant import RenderedVariant, variant_key
 
-__all__ = ["Rendering", "TemplateError", "archive_url", "default_asset_base_url", "render",
+__all__ = ["RenderedVariant", "Rendering", "TemplateError", "archive_url", "default_asset_base_url", "render",
            "render_all", "render_block_mjml", "render_edition", "render_mjml", "render_variant",
            "variant_key", "variants"]

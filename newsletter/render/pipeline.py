@@ -61,10 +61,6 @@ def variants(ws: Workspace, loaded: LoadedEdition) -> list[tuple[str, tuple[str,
     return [(lang, subset) for lang in loaded.edition.languages for subset in subsets]
 
 
-def variant_key(language: str, audiences: tuple[str, ...]) -> str:
-    return "+".join((language, *audiences))
-
-
 def render_variant(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[str, ...] = (),
                    *, asset_base_url: str | None = None) -> RenderedVariant:
     """One variant: ``audiences`` are the segments whose blocks are shown (others are ignored)."""

@@ -11,7 +11,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from newsletter.core.config import Workspace
-from newsletter.core.errors import RenderError
+from newsletter.core.errors import RenderError, TemplateError
 from newsletter.render import text as textfmt
 from newsletter.render.mjml import Traced, diagnose
 from newsletter.render.theme import TracingLoader, environment, template_label
@@ -20,15 +20,6 @@ from newsletter.render.views import Md
 HTML_TEMPLATE = "email.mjml.j2"
 TEXT_TEMPLATE = "email.txt.j2"
 BLOCK_TEMPLATE = "blocks/{type}.mjml.j2"
-
-
-class TemplateError(RenderError):
-    """A template failed, or wrote MJML that MRML refuses; names the template file and line."""
-
-    def __init__(self, template: str, line: int | None, message: str):
-        self.template, self.line, self.message = template, line, message
-        where = f"{template}:{line}" if line else template
-        super().__init__(f"{where}: {message}")
 
 
 def theme_environment(ws: Workspace, trace: bool = False) -> Environment:

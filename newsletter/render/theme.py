@@ -19,6 +19,7 @@ import jinja2
 from jinja2 import (BaseLoader, BytecodeCache, ChoiceLoader, Environment, FileSystemBytecodeCache,
                     FileSystemLoader, StrictUndefined)
 
+from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.yamlsrc import load_yaml, read_text
@@ -199,8 +200,4 @@ def _bad_word(key: str, value: Any) -> str | None:
 def template_label(ws: Workspace, filename: str) -> str:
     """A template's file name as a person finds it: relative to the workspace when it is
     the workspace's own, else the default theme's path."""
-    path = Path(filename).resolve()
-    try:
-        return str(path.relative_to(ws.root))
-    except ValueError:
-        return str(path)
+    return display_path(Path(filename).resolve(), ws.root)

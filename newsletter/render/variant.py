@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from newsletter.content.merge import MergeField
 
 
+def variant_key(language: str, audiences: tuple[str, ...] | list[str]) -> str:
+    """The one name of a variant, stable and file-name-safe: 'en', 'de+leaders' (audiences
+    sorted). Build output folders, plans, journals and previews all use it."""
+    return "+".join((language, *audiences))
+
+
 @dataclass(frozen=True)
 class RenderedVariant:
     edition: str
@@ -25,4 +31,4 @@ class RenderedVariant:
     @property
     def key(self) -> str:
         """A stable, file-name-safe name: 'en', 'de+leaders'."""
-        return "+".join((self.language, *self.audiences))
+        return variant_key(self.language, self.audiences)

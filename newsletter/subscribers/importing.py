@@ -191,7 +191,7 @@ def _merged_name(current: Subscriber, incoming: Subscriber, merged: Subscriber) 
     return current.name
 
 
-def build(values: dict[str, Any], options: ImportOptions, default_consent: dict[str, Any]) -> Subscriber:
+def subscriber_from(values: dict[str, Any], options: ImportOptions, default_consent: dict[str, Any]) -> Subscriber:
     """A normalised Subscriber from one row's values (keys as in Subscriber; ``tags`` a list,
     ``attributes`` and ``consent`` dicts). Raises InvalidValue naming the field."""
     get = values.get

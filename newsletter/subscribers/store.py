@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from newsletter.core.config import Workspace
-from newsletter.core.db import connect, migrate
-from newsletter.core.errors import SubscriberError
+from newsletter.core.db import connect, migrate, transaction
+from newsletter.core.errors import DatabaseBusy, SubscriberError
 from newsletter.subscribers.models import (InvalidValue, Subscriber, display_name, email_key, iso, normalise_consent,
                      normalise_email, utc_now)
 from newsletter.subscribers.schema import MIGRATIONS
@@ -166,7 +166,7 @@ class Store:
         return found
 
     def add(self, subscriber: Subscriber) -> Subscriber:
-        """A new person (already normalised: see importing.build). Refuses a known address."""
+        """A new person (already normalised: see importing.subscriber_from). Refuses a known address."""
         existing = self.get(subscriber.email)
         if existing is not None:
             raise SubscriberError(f"{existing.email} is already in the list (status {existing.status}); "
@@ -252,14 +252,9 @@ class Store:
                 self._depth -= 1
             return
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
+            with transaction(self._conn):
+                self._depth = 1
                 yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise self._translated(exc) from None
         finally:
@@ -354,12 +349,6 @@ def _from_row(row: sqlite3.Row) -> Subscriber:
         consent=json.loads(row["consent"]), created_at=row["created_at"], updated_at=row["updated_at"],
         bounces=row["bounces"],
     )
-
-
-class DatabaseBusy(SubscriberError):
-    """Another process held the database for longer than the busy timeout."""
-
-    exit_code = 3
 
 
 __all__ = ["Store", "Subscriber", "DatabaseBusy"]

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings as hsettings, strat
 
 from newsletter.core import tokens
 from newsletter.compose.composer import Composer, ComposeError, Recipient
-from newsletter.compose.qp import Message
+from newsletter.compose.qp import MessageBytes
 from newsletter.compose.reference import reference_message
 from newsletter.core.config import Settings, load_settings
 from newsletter.content.merge import MergeField, token
@@ -141,8 +141,8 @@ def check_lines(data: bytes) -> None:
         assert len(line) <= 78 or b"<http" in line or b"<mailto:" in line, line
     for line in body.split(b"\r\n"):
         assert len(line) <= 76, line
-    # No line starts with ".", so the SMTP adapter may skip dot-stuffing (compose.Message).
-    assert isinstance(data, Message) and not data.needs_dot_stuffing
+    # No line starts with ".", so the SMTP adapter may skip dot-stuffing (compose.MessageBytes).
+    assert isinstance(data, MessageBytes) and not data.needs_dot_stuffing
     assert not data.startswith(b".") and b"\n." not in data
 
 

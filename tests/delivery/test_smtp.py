@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.smtp_servers import free_port
 from tests.support.delivery import composer_for, make_recipients, sample_settings
-from newsletter.compose.qp import Message
+from newsletter.compose.qp import MessageBytes
 from newsletter.core.config import Workspace
 from newsletter.delivery import AdapterError, ConnectionLost, RecipientState, get_adapter
 from newsletter.delivery.console import ConsoleAdapter
@@ -187,7 +187,7 @@ def test_a_composed_message_with_dots_arrives_intact_without_stuffing(any_server
     html = "<p>\n.hidden</p>\n"
     variant = RenderedVariant("2026-11", "en", (), "Dots", "", html, text, {})
     data = composer_for(sample_settings(), variant).compose(make_recipients(1)[0])
-    assert isinstance(data, Message) and dot_stuff(data) is data
+    assert isinstance(data, MessageBytes) and dot_stuff(data) is data
     with smtp(any_server.port) as adapter:
         adapter.send(data, FROM, ["reader1@example.org"])
     received = any_server.handler.messages[0]

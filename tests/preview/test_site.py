@@ -43,14 +43,14 @@ def test_a_failure_is_kept_until_its_file_changes(sample_ws: Path) -> None:
     assert "Learning from each other" in site.variant(EN).html
 
 
-def test_warm_rebuilds_the_variants_looked_at(sample_ws: Path) -> None:
+def test_warm_renders_again_the_variants_looked_at(sample_ws: Path) -> None:
     site = Site(sample_ws)
     site.message(VariantKey("2026-11", "de", ("leaders",)), None)
     path = sample_ws / "issues" / "2026-11" / "edition.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("Voneinander lernen", "Gemeinsam lernen"), encoding="utf-8")
     site.invalidate({path})
     site.warm()
-    assert site.last_build_seconds is not None
+    assert site.last_refresh_seconds is not None
     cached = site._cache[("rendering", VariantKey("2026-11", "de", ("leaders",)))]
     assert "Gemeinsam lernen" in cached.variant.html
 

@@ -66,7 +66,7 @@ def test_a_local_logo_is_copied_beside_the_images(kitchen_ws: Path) -> None:
     assert 'src="https://kitchen.example.org/archive/2099-01/logo.png"' in (out / "ar" / "email.html").read_text(encoding="utf-8")
 
 
-def test_a_rebuild_removes_what_the_last_build_wrote_and_nothing_else(sample_ws: Path) -> None:
+def test_a_second_build_removes_what_the_last_build_wrote_and_nothing_else(sample_ws: Path) -> None:
     out = sample_ws / "build" / "2026-11"
     assert run(sample_ws, "build", "2026-11").exit_code == 0
     (out / "notes.txt").write_text("mine", encoding="utf-8")

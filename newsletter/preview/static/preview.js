@@ -46,7 +46,7 @@
     const frame = document.getElementById("email");
     form.addEventListener("change", function (event) {
       if (event.target.id === "width") {
-        // Width needs no rebuild: resize the frame and remember the choice in the address.
+        // Width needs no new rendering: resize the frame and remember the choice in the address.
         const url = new URL(location.href);
         url.searchParams.set("width", event.target.value);
         history.replaceState(null, "", url);

@@ -11,7 +11,7 @@ import re
 from typing import Any, Iterator
 
 from newsletter.core.errors import SourceError
-from newsletter.subscribers.importing import ImportOptions, RowError, build, check_attribute_name, check_attributes, check_value
+from newsletter.subscribers.importing import ImportOptions, RowError, subscriber_from, check_attribute_name, check_attributes, check_value
 from newsletter.subscribers.models import InvalidValue, Subscriber, split_tags
 from newsletter.subscribers.importers.csvread import CsvInput, check_header, undecodable
 
@@ -77,13 +77,13 @@ class CsvFormat:
             return RowError(self.label, line, reason)
         try:
             values = self.finish(self.values(cells))
-            return build(values, self.options, self.default_consent)
+            return subscriber_from(values, self.options, self.default_consent)
         except InvalidValue as exc:
             return RowError(self.label, line, str(exc))
 
     def values(self, cells: list[str]) -> dict[str, Any]:
         """The row's values by field. An empty cell means "no value"; an attribute keeps its
-        text exactly as written (normalisation of the other fields happens in build)."""
+        text exactly as written (normalisation of the other fields happens in subscriber_from)."""
         values: dict[str, Any] = {key: cells[i] for key, i in self._fields if cells[i]}
         values["attributes"] = {key: cells[i] for key, i in self._attrs if cells[i]}
         values["consent"] = {key: cells[i] for key, i in self._consent if cells[i]}

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from newsletter.subscribers.importing import ImportOptions, RowError, build, check_attributes
+from newsletter.subscribers.importing import ImportOptions, RowError, subscriber_from, check_attributes
 from newsletter.subscribers.models import InvalidValue, Subscriber
 from newsletter.subscribers.importers.csvread import undecodable
 
@@ -40,7 +40,7 @@ class Jsonl:
         except json.JSONDecodeError as exc:
             return RowError(self.label, number, f"is not valid JSON ({exc.msg} at character {exc.pos + 1})")
         try:
-            return build(self._values(data), self.options, self.default_consent)
+            return subscriber_from(self._values(data), self.options, self.default_consent)
         except InvalidValue as exc:
             return RowError(self.label, number, str(exc))
 

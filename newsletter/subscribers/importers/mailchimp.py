@@ -78,7 +78,7 @@ class MailchimpCsv(CsvFormat):
         consent = values["consent"]
         consent.setdefault("source", self.source)
         consent.setdefault("method", "mailchimp-opt-in")
-        return values  # created_at: the opt-in time (see importing.build)
+        return values  # created_at: the opt-in time (see importing.subscriber_from)
 
 
 @dataclass
