@@ -237,7 +237,10 @@ def send(ws: Workspace, store: Store, the_plan: SendPlan, adapter_name: str, *,
                                         delivers=delivers, new=again)
         made = Composers(ws, the_plan.variants, campaign=str(campaign.id))
         limit = ws.settings.delivery.bounce_limit
-        with get_adapter(adapter_name, ws, **(adapter_options or {})) as adapter:
+        # Not ``with adapter`` (which connects first): the runner opens it and waits for a
+        # server that is only absent for now.
+        adapter = get_adapter(adapter_name, ws, **(adapter_options or {}))
+        try:
             runner = CampaignRunner(
                 journal, adapter, made, envelope_from=ws.settings.sender.from_address,
                 options=options, still_subscribed=store.is_subscribed,
@@ -247,6 +250,8 @@ def send(ws: Workspace, store: Store, the_plan: SendPlan, adapter_name: str, *,
             people = (the_plan.recipient(sub) for sub in store.iter_segment(the_plan.segment))
             with stop_on_signals(runner):
                 return runner.run(campaign.id, people, lookup=lambda sids: _lookup(store, the_plan, sids))
+        finally:
+            adapter.close()
 
 
 @contextmanager

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from newsletter.core.config import Workspace
-from newsletter.core.db import connect, migrate, transaction
-from newsletter.core.errors import DatabaseBusy, SubscriberError
+from newsletter.core.db import connect, migrate, transaction, translate
+from newsletter.core.errors import DatabaseBusy, DatabaseLocked, SubscriberError
 from newsletter.subscribers.models import (InvalidValue, Subscriber, display_name, email_key, iso, normalise_consent,
                      normalise_email, utc_now)
 from newsletter.subscribers.schema import MIGRATIONS
@@ -53,7 +53,10 @@ class Store:
             self._conn = connect(path)
             migrate(self._conn, COMPONENT, MIGRATIONS)
         except sqlite3.Error as exc:
-            raise SubscriberError(f"cannot open the subscriber database {path}: {exc}") from None
+            reason = translate(exc, path)   # locked, damaged (with the way to recover), full
+            if isinstance(reason, DatabaseLocked):
+                raise DatabaseBusy(str(reason)) from None
+            raise SubscriberError(f"cannot open the subscriber database: {reason}") from None
 
     @classmethod
     def open(cls, ws: Workspace, *, clock: Clock = utc_now) -> "Store":
