@@ -19,7 +19,8 @@ to disk) before its message goes out, and that sync also makes every outcome rec
 it durable; the other writes use NORMAL, durable against a crash of the process. So an
 operating-system crash or power loss can at most turn the last outcomes (one per connection)
 back into "sending" (unknown, listed, not resent), never a claim back into "pending" (which
-would send again). One sync per message instead of two; ``make bench`` measures the cost.
+would send again). ``GroupCommit`` lets one sync serve the claims of several connections;
+``make bench`` measures the cost. ``delivery.journal_sync: normal`` skips the claims' sync.
 
 A lease on the campaign row keeps two processes from sending one campaign at once. It
 expires unless renewed; a holder on this machine whose process is gone loses it at once,
@@ -31,13 +32,14 @@ import functools
 import inspect
 import logging
 import os
+import queue
 import socket
 import sqlite3
 import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -225,8 +227,11 @@ class Journal:
     Each thread gets its own connection (SQLite connections must not be shared between
     threads); ``close`` closes the calling thread's."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, sync_claims: bool = True):
+        """``sync_claims=False`` (``delivery.journal_sync: normal``) skips the sync of claims:
+        faster where syncing is slow, but safe against a crash of the process only."""
         self.path = Path(path)
+        self.sync_claims = sync_claims
         self._local = threading.local()
         try:
             db.migrate(self.conn(), "journal", MIGRATIONS)
@@ -250,6 +255,10 @@ class Journal:
     def _durable(self) -> Iterator[sqlite3.Connection]:
         """A write transaction synced to disk at commit (see the module documentation)."""
         conn = self.conn()
+        if not self.sync_claims:
+            with db.transaction(conn):
+                yield conn
+            return
         conn.execute("PRAGMA synchronous = FULL")
         try:
             with db.transaction(conn):
@@ -446,20 +455,25 @@ class Journal:
         another campaign of that edition reaching people has this subscriber or address as sent
         or sending: checked inside the same write transaction, so that two campaigns running at
         once never both claim one person."""
+        with self._durable() as conn:
+            return self._claim_in(conn, campaign_id, subscriber, email, resend_unknown,
+                                  variant=variant, edition=edition)
+
+    def _claim_in(self, conn: sqlite3.Connection, campaign_id: int, subscriber: str, email: str,
+                  resend_unknown: bool = False, *, variant: str | None = None, edition: str | None = None) -> Claim:
         allowed = (State.PENDING, State.FAILED_TEMPORARY, State.SENDING) if resend_unknown else (State.PENDING, State.FAILED_TEMPORARY)
         now = _now()
-        with self._durable() as conn:
-            if edition is not None and self._has_edition(conn, edition, campaign_id, subscriber, email):
-                conn.execute("UPDATE campaign_recipients SET status = 'skipped', reply = ?, updated = ? "
-                             f"WHERE campaign = ? AND subscriber = ? AND status IN ({', '.join('?' * len(allowed))})",
-                             (f"already received {edition} in another campaign", now, campaign_id, subscriber, *allowed))
-                return Claim.RECEIVED
-            cur = conn.execute(
-                "UPDATE campaign_recipients SET status = 'sending', attempts = attempts + 1, email = ?, "
-                f"variant = coalesce(?, variant), updated = ? WHERE campaign = ? AND subscriber = ? "
-                f"AND status IN ({', '.join('?' * len(allowed))})",
-                (email, variant, now, campaign_id, subscriber, *allowed))
-            return Claim.CLAIMED if cur.rowcount == 1 else Claim.TAKEN
+        if edition is not None and self._has_edition(conn, edition, campaign_id, subscriber, email):
+            conn.execute("UPDATE campaign_recipients SET status = 'skipped', reply = ?, updated = ? "
+                         f"WHERE campaign = ? AND subscriber = ? AND status IN ({', '.join('?' * len(allowed))})",
+                         (f"already received {edition} in another campaign", now, campaign_id, subscriber, *allowed))
+            return Claim.RECEIVED
+        cur = conn.execute(
+            "UPDATE campaign_recipients SET status = 'sending', attempts = attempts + 1, email = ?, "
+            f"variant = coalesce(?, variant), updated = ? WHERE campaign = ? AND subscriber = ? "
+            f"AND status IN ({', '.join('?' * len(allowed))})",
+            (email, variant, now, campaign_id, subscriber, *allowed))
+        return Claim.CLAIMED if cur.rowcount == 1 else Claim.TAKEN
 
     @staticmethod
     def _has_edition(conn: sqlite3.Connection, edition: str, campaign_id: int, subscriber: str, email: str) -> bool:
@@ -474,16 +488,131 @@ class Journal:
 
     @_translated
     def record(self, campaign_id: int, subscriber: str, status: RecipientState, reply: str | None) -> None:
-        status = RecipientState(status)
-        self._write("UPDATE campaign_recipients SET status = ?, reply = ?, updated = ? "
-                    "WHERE campaign = ? AND subscriber = ?", (str(status), reply, _now(), campaign_id, subscriber))
+        with db.transaction(self.conn()) as conn:
+            self._record_in(conn, campaign_id, subscriber, status, reply)
+
+    @staticmethod
+    def _record_in(conn: sqlite3.Connection, campaign_id: int, subscriber: str, status: RecipientState,
+                   reply: str | None) -> None:
+        conn.execute("UPDATE campaign_recipients SET status = ?, reply = ?, updated = ? "
+                     "WHERE campaign = ? AND subscriber = ?",
+                     (str(RecipientState(status)), reply, _now(), campaign_id, subscriber))
 
     @_translated
     def unclaim(self, campaign_id: int, subscriber: str, reply: str) -> None:
         """Back to pending: the claim was made but the message was certainly not handed over."""
-        self._write("UPDATE campaign_recipients SET status = 'pending', attempts = attempts - 1, "
-                    "reply = ?, updated = ? WHERE campaign = ? AND subscriber = ? AND status = 'sending'",
-                    (reply, _now(), campaign_id, subscriber))
+        with db.transaction(self.conn()) as conn:
+            self._unclaim_in(conn, campaign_id, subscriber, reply)
+
+    @staticmethod
+    def _unclaim_in(conn: sqlite3.Connection, campaign_id: int, subscriber: str, reply: str) -> None:
+        conn.execute("UPDATE campaign_recipients SET status = 'pending', attempts = attempts - 1, "
+                     "reply = ?, updated = ? WHERE campaign = ? AND subscriber = ? AND status = 'sending'",
+                     (reply, _now(), campaign_id, subscriber))
+
+
+class GroupCommit:
+    """One writer thread for a run's claims and outcomes: what the workers hand it while a
+    commit is under way goes into the next transaction together, so one sync to disk (a
+    claim's ``synchronous = FULL``) serves several messages, and one message's outcome is
+    committed with the next claim. ``claim`` waits for its commit (nothing goes out before
+    its claim is on disk); ``record`` and ``unclaim`` do not, and are committed in the order
+    they were handed over, before anything handed over after them. ``flush`` waits for all.
+    A failed commit (a full disk) is raised to every caller waiting on it and to the next."""
+
+    BATCH = 256
+
+    def __init__(self, journal: Journal):
+        self.journal = journal
+        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
+        self._thread.start()
+
+    def claim(self, campaign_id: int, subscriber: str, email: str, resend_unknown: bool = False,
+              *, variant: str | None = None, edition: str | None = None) -> Claim:
+        op = _Op(self.journal._claim_in, (campaign_id, subscriber, email, resend_unknown),
+                 {"variant": variant, "edition": edition}, durable=True)
+        return self._wait(op)
+
+    def record(self, campaign_id: int, subscriber: str, status: RecipientState, reply: str | None) -> None:
+        self._hand_over(_Op(self.journal._record_in, (campaign_id, subscriber, status, reply)))
+
+    def unclaim(self, campaign_id: int, subscriber: str, reply: str) -> None:
+        self._hand_over(_Op(self.journal._unclaim_in, (campaign_id, subscriber, reply)))
+
+    def flush(self) -> None:
+        self._wait(_Op(None, ()))
+
+    def close(self) -> None:
+        """Commit what is left and stop the writer. A failed commit was raised to the callers
+        then; what it held stays as it was in the journal (a claimed recipient: unknown)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _hand_over(self, op: _Op) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(op)
+
+    def _wait(self, op: _Op) -> Any:
+        op.done = threading.Event()
+        self._hand_over(op)
+        op.done.wait()
+        if op.error is not None:
+            raise op.error
+        return op.result
+
+    def _run(self) -> None:
+        try:
+            running = True
+            while running:
+                first = self._queue.get()
+                if first is None:
+                    break
+                batch = [first]
+                while len(batch) < self.BATCH:
+                    try:
+                        op = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if op is None:
+                        running = False
+                        break
+                    batch.append(op)
+                self._commit(batch)
+        finally:
+            self.journal.close()
+
+    def _commit(self, batch: list[_Op]) -> None:
+        work = [op for op in batch if op.call is not None]
+        try:
+            if work:
+                durable = any(op.durable for op in work)
+                with (self.journal._durable() if durable else db.transaction(self.journal.conn())) as conn:
+                    for op in work:
+                        op.result = op.call(conn, *op.args, **op.kwargs)
+        except sqlite3.Error as exc:
+            self._error = db.translate(exc, self.journal.path)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting callers
+            self._error = exc
+        for op in batch:
+            if op.call is not None:
+                op.error = self._error
+            if op.done is not None:
+                op.done.set()
+
+
+@dataclass(eq=False)
+class _Op:
+    call: Callable[..., Any] | None     # None: a flush, nothing to write
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    durable: bool = False
+    done: threading.Event | None = None
+    result: Any = None
+    error: BaseException | None = None
 
 
 class Claim(StrEnum):

@@ -232,7 +232,7 @@ def send(ws: Workspace, store: Store, the_plan: SendPlan, adapter_name: str, *,
     """Send (or resume) the campaign for this edition, segment and adapter. SIGTERM and SIGINT
     stop it cleanly (see ``CampaignRunner.stop``); ``Summary.stopped`` names the signal."""
     delivers = leaves_machine(adapter_name)
-    with Journal(ws.db_path) as journal:
+    with Journal(ws.db_path, sync_claims=ws.settings.delivery.journal_sync == "full") as journal:
         campaign = journal.campaign_for(the_plan.edition, the_plan.segment, adapter_name,
                                         delivers=delivers, new=again)
         made = Composers(ws, the_plan.variants, campaign=str(campaign.id))

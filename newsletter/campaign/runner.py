@@ -48,7 +48,7 @@ from newsletter.core.errors import DatabaseError, DeliveryError
 from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost
 from newsletter.delivery.replies import Verdict
 from newsletter.delivery.states import RecipientState as State
-from newsletter.campaign.journal import CampaignStatus, Claim, Journal, JournalRow, LeaseOwner
+from newsletter.campaign.journal import CampaignStatus, Claim, GroupCommit, Journal, JournalRow, LeaseOwner
 
 log = logging.getLogger(__name__)
 # Subscriber ids -> their Recipient, for the ids found (the caller's store lookup).
@@ -358,6 +358,7 @@ class _Dispatch:
         self.source: Iterator[_Task] | None = None
         self.in_a_row = 0
         self.unknowns = 0
+        self.draining = False
         self.done = 0
         self.started = runner.clock()
         # The server's trouble: since when (None: none now), how often, and until when to wait.
@@ -370,6 +371,8 @@ class _Dispatch:
         # Set when the run stops early; a worker checks it before claiming.
         self.stopping = threading.Event()
         self.limiter = RateLimiter(self.opts.rate_per_second, self.opts.rate_per_hour, clock=runner.clock)
+        # The workers' claims and outcomes, and the skips, go through one writer (see GroupCommit).
+        self.writer = GroupCommit(runner.journal)
 
     @property
     def halted(self) -> bool:
@@ -425,7 +428,7 @@ class _Dispatch:
                 self._wait(task, 0.0)
 
     def skip(self, sid: str, why: str) -> None:
-        self.r.journal.record(self.campaign, sid, State.SKIPPED, why)
+        self.writer.record(self.campaign, sid, State.SKIPPED, why)
         self.summary.skipped += 1
         self.done += 1
         self._report()
@@ -434,7 +437,9 @@ class _Dispatch:
         """Hand ready tasks to idle workers (never more than there are workers), each after
         the rate limit and any backoff, and after the last check."""
         self._refill()
-        while (not self.halted and self.in_flight < self.workers and self.waiting
+        if self.draining and self.in_flight == 0:
+            self.draining = False
+        while (not self.halted and not self.draining and self.in_flight < self.workers and self.waiting
                and self.waiting[0][0] <= now and self.hold_until <= now and self.limiter.next_slot() <= now):
             task = self._last_check(heapq.heappop(self.waiting)[2], now)
             if task is not None:
@@ -503,6 +508,7 @@ class _Dispatch:
         stalls after DATA would otherwise make every recipient unknown)."""
         self.in_a_row += 1
         self.unknowns += 1
+        self.draining = True   # nothing new until every transaction in hand has answered
         if self.unknowns >= self.workers:
             self._pause(f"{self.unknowns} message(s) got no answer from the server after they were "
                         f"sent (the last: {reply}); those recipients are unknown")
@@ -584,11 +590,14 @@ class _Dispatch:
             self.work.put(None)
         for t in threads:
             t.join()
-        while True:
-            try:
-                self._handle(self.events.get_nowait())
-            except queue.Empty:
-                break
+        try:
+            while True:
+                try:
+                    self._handle(self.events.get_nowait())
+                except queue.Empty:
+                    break
+        finally:
+            self.writer.close()   # every outcome committed before the summary is read
 
     # -- worker threads --------------------------------------------------------------------
 
@@ -597,7 +606,7 @@ class _Dispatch:
             while (task := self.work.get()) is not None:
                 self.events.put(self._attempt(task))
         finally:
-            self.r.journal.close()
+            self.r.journal.close()   # a connection this thread may have opened
 
     def _attempt(self, task: _Task) -> _Outcome:
         """Claim, compose, send, record. Never raises: a surprise pauses the campaign (the
@@ -605,8 +614,8 @@ class _Dispatch:
         try:
             if self.stopping.is_set():
                 return _Outcome(task, State.PENDING, "the run is stopping")   # never claimed
-            claim = self.r.journal.claim(self.campaign, task.sid, task.recipient.email, self.opts.resend_unknown,
-                                         variant=task.recipient.variant, edition=self.r.edition)
+            claim = self.writer.claim(self.campaign, task.sid, task.recipient.email, self.opts.resend_unknown,
+                                      variant=task.recipient.variant, edition=self.r.edition)
             if claim is Claim.RECEIVED:
                 return _Outcome(task, State.SKIPPED, f"already received {self.r.edition}")
             if not claim:
@@ -620,7 +629,7 @@ class _Dispatch:
             return _Outcome(task, State.PENDING, reason, halt=reason)
 
     def _send(self, task: _Task) -> _Outcome:
-        journal, campaign = self.r.journal, self.campaign
+        journal, campaign = self.writer, self.campaign
         try:
             message = self.r.composers[task.recipient.variant].compose(task.recipient)
             address = checked_address(task.recipient.email)

@@ -94,6 +94,9 @@ class Delivery(_Section):
     timeouts: SmtpTimeouts = Field(default_factory=lambda: SmtpTimeouts())
     smtp_ca_file: Path | None = Field(None, description="PEM file of a private relay's CA, trusted besides the system's.")
     retry_for_seconds: float = Field(300, ge=0, description="How long a 4xx reply or an absent server is retried.")
+    journal_sync: Literal["full", "normal"] = Field(
+        "full", description="full: each claim is on disk before its message goes out, even through an OS crash; "
+                            "normal: faster where syncing is slow, safe against a crash of the process only.")
     max_consecutive_failures: int = Field(20, ge=1)
     bounce_limit: int = Field(1, ge=1, description="Hard bounces before a subscriber is marked bounced.")
 

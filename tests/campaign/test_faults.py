@@ -212,3 +212,29 @@ def test_two_campaigns_of_one_edition_never_claim_one_person(tmp_path):
         assert str(two.claim(b.id, "7", "SAME@example.org", edition="2026-11")) == "received"
         assert two.rows(b.id)[0].status is State.SKIPPED
         assert not two.claim(b.id, "7", "same@example.org", edition="2026-11")
+
+
+def test_journal_sync_normal_skips_the_claims_sync(tmp_path):
+    with Journal(tmp_path / "j.sqlite3", sync_claims=False) as journal:
+        c = journal.create_campaign("2026-11", "all", "smtp")
+        journal.enqueue(c.id, [("1", "a@example.org", "en")])
+        statements: list[str] = []
+        journal.conn().set_trace_callback(statements.append)
+        assert journal.claim(c.id, "1", "a@example.org")
+        assert not [s for s in statements if "synchronous" in s.lower()]
+
+
+def test_group_commit_keeps_the_order_and_the_claims_answer(tmp_path):
+    from newsletter.campaign.journal import GroupCommit
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        c = journal.create_campaign("2026-11", "all", "smtp")
+        journal.enqueue(c.id, [(str(i), f"r{i}@example.org", "en") for i in range(3)])
+        writer = GroupCommit(journal)
+        assert writer.claim(c.id, "0", "r0@example.org")
+        writer.record(c.id, "0", State.FAILED_TEMPORARY, "451 later")
+        assert writer.claim(c.id, "0", "r0@example.org"), "the record was committed before the next claim"
+        writer.record(c.id, "0", State.SENT, "250 OK")
+        assert not writer.claim(c.id, "0", "r0@example.org")
+        writer.unclaim(c.id, "0", "never")   # a sent row is not unclaimed
+        writer.close()
+        assert states(journal, c.id) == {"0": State.SENT, "1": State.PENDING, "2": State.PENDING}
