@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.support.workspaces import EXAMPLE_EDITIONS, SAMPLE_EDITIONS, copy_workspace
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Property tests judge correctness, not speed: a stall on a loaded 2-core CI machine must not
@@ -66,33 +68,18 @@ def mjml_bin() -> Path:
     return exe
 
 
-def copy_workspace(src: Path, dest: Path) -> Path:
-    """A throw-away copy of a sample workspace (no database, build or outbox)."""
-    ignore = shutil.ignore_patterns(".venv", ".git", "build", "outbox", "*.sqlite3*", "secret.key",
-                                    "tools", "tests", "bench", "node_modules", "__pycache__", ".pytest_cache")
-    shutil.copytree(src, dest, ignore=ignore)
-    return dest
-
-
 @pytest.fixture
 def sample_ws(tmp_path: Path) -> Path:
-    """A copy of the repository's sample workspace (the international network)."""
-    keep = ["newsletter.yaml", "issues", "templates", "subscribers"]
-    dest = tmp_path / "ws"
-    dest.mkdir()
-    for name in keep:
-        src = ROOT / name
-        if src.is_dir():
-            copy_workspace(src, dest / name)
-        elif src.exists():
-            shutil.copy2(src, dest / name)
-    return dest
+    """A copy of the repository's sample workspace (the international network) with the
+    editions SAMPLE_EDITIONS."""
+    return copy_workspace(ROOT, tmp_path / "ws", SAMPLE_EDITIONS)
 
 
 @pytest.fixture
 def example_ws(tmp_path: Path) -> Path:
-    """A copy of examples/namc, the national association's monthly eNews."""
-    return copy_workspace(ROOT / "examples" / "namc", tmp_path / "namc")
+    """A copy of examples/namc, the national association's monthly eNews, with the editions
+    EXAMPLE_EDITIONS."""
+    return copy_workspace(ROOT / "examples" / "namc", tmp_path / "namc", EXAMPLE_EDITIONS)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

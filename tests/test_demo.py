@@ -1,6 +1,10 @@
 """`newsletter demo` (what `make demo` runs): the main job end to end on the outbox."""
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import tomllib
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -27,3 +31,19 @@ def test_demo_runs_the_main_job_and_is_safe_to_repeat(sample_ws: Path) -> None:
     assert second.exit_code == 0, second.output
     assert "0 new message(s)" in second.output
     assert len(list((sample_ws / "outbox").glob("*.eml"))) == subscribed
+
+
+def test_the_readme_says_how_to_run_newsletter_after_make_demo() -> None:
+    """`make demo` puts the command into .venv/, not on the PATH: the README must say how to
+    call it, and the commands it names must be the ones `make` and pyproject.toml create."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    venv = re.search(r"^VENV\s*:=\s*(\S+)", makefile, re.M).group(1)  # type: ignore[union-attr]
+    assert "newsletter" in pyproject["project"]["scripts"]
+    assert f". {venv}/bin/activate" in readme and f"{venv}/bin/newsletter check" in readme
+    command = root / venv / "bin" / "newsletter"
+    if Path(sys.prefix).resolve() == (root / venv).resolve():  # the suite runs from `make test`'s venv
+        done = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "Usage: newsletter" in done.stdout

@@ -5,6 +5,8 @@ together. Lints produce findings, errors or warnings; ``--strict`` treats warnin
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.content.completeness import fallbacks, stale
@@ -17,7 +19,8 @@ from newsletter.subscribers.segments import segment_names
 
 def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
     """Warnings found while reading (raw HTML in Markdown) and the completeness report."""
-    out = [Finding("warning", "raw-html", e.message, e.location()) for e in loaded.warnings]
+    out = [Finding("warning", "raw-html", e.message, replace(e, path=display_path(e.path, ws.root)).location())
+           for e in loaded.warnings]
     for lang, blocks in fallbacks(loaded).items():
         for label, fields in blocks.items():
             short = ", ".join(f.rsplit(".", 1)[-1] if f.startswith("blocks") else f for f in fields)

@@ -18,7 +18,6 @@ from newsletter.check.findings import Finding
 from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
 from newsletter.content.loader import LoadedEdition
-from newsletter.content.merge import TOKEN_RE
 from newsletter.core.errors import RenderError
 from newsletter.render.variant import RenderedVariant
 from newsletter.render.pipeline import render_edition
@@ -27,7 +26,7 @@ CLIP_BYTES = 102 * 1024
 WARN_BYTES = 90 * 1024
 SUBJECT_MIN, SUBJECT_MAX = 10, 78
 TEXT_WIDTH = 78
-_URL_LINE = re.compile(r"^\s*(\[\d+\]\s+)?(https?://|mailto:|%%MF\d+%%)\S*$")
+_URL_LINE = re.compile(r"^\s*(\[\d+\]\s+)?(https?://|mailto:|%%MF[A-Z]*\d+%%)\S*$")
 
 
 def lint_edition(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
@@ -95,7 +94,7 @@ def scan_html(html: str) -> Scan:
 
 def fill_defaults(variant: RenderedVariant, text: str) -> str:
     """``text`` with each placeholder replaced by its field's default (as the archive shows it)."""
-    return TOKEN_RE.sub(lambda m: variant.fields[m.group(0)].default if m.group(0) in variant.fields else "", text)
+    return variant.fill_defaults(text)
 
 
 def is_absolute(url: str) -> bool:

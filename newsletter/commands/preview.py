@@ -30,8 +30,9 @@ def preview(ctx: Context, edition: str | None, port: int, host: str, open_browse
     """
     # Not ctx.ws: a broken newsletter.yaml must not stop the preview, which shows the error.
     root = workspace_root(ctx.workspace_dir)
+    path = edition_path(root, edition)  # a wrong name is the error, not a port that is taken
     server = PreviewServer(root, host, port).start()
-    url = server.url + edition_path(root, edition)
+    url = server.url + path
     if not is_loopback(host):
         click.secho(f"Warning: listening on {host}: other machines on your network can open this preview.",
                     fg="yellow", err=True)

@@ -1,17 +1,19 @@
-"""newsletter subscribers import | export | add | show | unsubscribe | resubscribe"""
+"""newsletter subscribers import | export | add | edit | show | unsubscribe | resubscribe"""
 from __future__ import annotations
 
+import io
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TextIO
 
 import click
 
 from newsletter.commands._context import Context, pass_ctx
 from newsletter.core.errors import RowsRejected, SubscriberError
 from newsletter.core.files import atomic_write
-from newsletter.subscribers.exporters import EXPORT_FORMATS, export
+from newsletter.subscribers import editing
+from newsletter.subscribers.exporters import EXPORT_FORMATS, excel_delimiter, export
 from newsletter.subscribers.importers import FORMATS, import_file, input_size
 from newsletter.subscribers.importing import ImportOptions, ImportSummary, check_attributes, subscriber_from
 from newsletter.subscribers.models import STATUSES, InvalidValue, Subscriber, normalise_tags
@@ -34,7 +36,8 @@ def subscribers() -> None:
               help="Status for rows that give none (default: subscribed; you vouch for their consent).")
 @click.option("--strict", is_flag=True, help="Write nothing if any row is bad.")
 @click.option("--map-column", "maps", multiple=True, metavar="FROM=TO",
-              help='Rename a column first, e.g. "E-Mail-Adresse=Email Address" (repeatable).')
+              help='Read column FROM as TO, e.g. "Mail privat=email" or "Ort=attributes.city" '
+                   '(repeatable; FROM must be a column of the file).')
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of a CSV file, e.g. cp1252.")
 @pass_ctx
 def import_(ctx: Context, file: Path, fmt: str, tags: tuple[str, ...], status: str | None, strict: bool,
@@ -43,8 +46,20 @@ def import_(ctx: Context, file: Path, fmt: str, tags: tuple[str, ...], status: s
 
     Rows already in the list are merged (tags and attributes are added). Nobody who
     unsubscribed, bounced or was blocklisted is ever subscribed again by an import.
+
+    Column names in English, German, Spanish, French, Italian, Portuguese and Dutch are
+    understood (E-Mail, Vorname, correo, prénom, cognome, voornaam, ...), and so are language
+    and country names (Deutsch, Alemania). Other columns are kept as attributes; the import
+    lists them, with the field each one resembles.
+
+    \b
+    Examples:
+      newsletter subscribers import audience_export.zip
+      newsletter subscribers import mitglieder.csv --tag stuttgart
+      newsletter subscribers import list.csv --map-column "Mail privat=email" --strict
     """
-    options = ImportOptions(tags=_tags(tags), status=status, strict=strict)
+    known = frozenset(ctx.ws.settings.merge_attributes)
+    options = ImportOptions(tags=_tags(tags), status=status, strict=strict, known_attributes=known)
     with Store.open(ctx.ws) as store, _progress(file) as progress:
         summary = import_file(store, file, fmt=fmt, options=options, column_map=_maps(maps),
                               encoding=encoding, progress=progress)
@@ -79,6 +94,8 @@ def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
 
 
 def _report(summary: ImportSummary) -> None:
+    for note in summary.notes:
+        click.secho(note, fg="yellow", err=True)
     for error in summary.errors:
         click.secho(str(error), fg="yellow", err=True)
     hidden = summary.rejected - len(summary.errors)
@@ -91,26 +108,74 @@ def _report(summary: ImportSummary) -> None:
         raise RowsRejected(f"{summary.rejected} row(s) rejected; {tail}")
 
 
-@subscribers.command("export")
+@subscribers.command("export", epilog="""\b
+Examples:
+  newsletter subscribers export -o everyone.csv
+  newsletter subscribers export --excel -o everyone.csv       # open it in Excel
+  newsletter subscribers export --excel --delimiter , -o everyone.csv
+  newsletter subscribers export --format jsonl -o backup.jsonl""")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True)
 @click.option("--segment", metavar="NAME",
               help="Only this segment's subscribed members (default: everyone, any status).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE (default: standard output).")
+@click.option("--excel", is_flag=True,
+              help="A csv that Excel opens correctly: UTF-8 with a byte-order mark, the delimiter of the "
+                   "workspace's language, formulas kept as text. Imports back without loss.")
+@click.option("--delimiter", metavar="CHAR",
+              help="Cell delimiter of csv and listmonk: , or ; or tab. Default: ',', or with --excel ';' "
+                   "when the workspace's default language is de, fr, es, it, pt or nl.")
 @pass_ctx
-def export_(ctx: Context, fmt: str, segment: str | None, output: Path | None) -> None:
-    """Export subscribers; csv and jsonl import back without loss."""
+def export_(ctx: Context, fmt: str, segment: str | None, output: Path | None, excel: bool,
+            delimiter: str | None) -> None:
+    """Export subscribers; every format imports back without loss."""
+    if excel and fmt != "csv":
+        raise click.BadParameter(f"--excel writes the csv format, not {fmt}", param_hint="--excel")
+    if delimiter is not None and fmt == "jsonl":
+        raise click.BadParameter("jsonl has no delimiter", param_hint="--delimiter")
+    language = ctx.ws.settings.languages.default
+    delimiter = _delimiter(delimiter) if delimiter is not None else excel_delimiter(language) if excel else ","
     with Store.open(ctx.ws) as store:
         if segment:
             store.segment(segment)  # an unknown name fails before anything is written
         if output is None:
-            count = export(store, sys.stdout, fmt, segment)
+            with _stdout(excel) as out:
+                count = export(store, out, fmt, segment, delimiter=delimiter, excel=excel)
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
             with atomic_write(output, text=True) as fh:
-                count = export(store, fh, fmt, segment)
+                if excel:
+                    fh.write(BOM)
+                count = export(store, fh, fmt, segment, delimiter=delimiter, excel=excel)
     where = output if output else "standard output"
     click.echo(f"Exported {count} subscriber(s) to {where}", err=True)
+
+
+BOM = "\ufeff"  # how Excel tells a UTF-8 CSV from one in the computer's old code page
+DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
+
+
+def _delimiter(value: str) -> str:
+    found = DELIMITERS.get(value.strip().lower() if value.strip() else value)
+    if found is None:
+        raise click.BadParameter(f"expected , or ; or tab or |, got {value!r}", param_hint="--delimiter")
+    return found
+
+
+@contextmanager
+def _stdout(excel: bool) -> Iterator[TextIO]:
+    """Standard output; for Excel as UTF-8 with a byte-order mark, whatever the terminal's encoding."""
+    if not excel:
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+    try:
+        out.write(BOM)
+        yield out
+    finally:
+        out.flush()
+        out.detach()  # standard output stays open
 
 
 @subscribers.command()
@@ -156,6 +221,53 @@ def _attributes(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+@subscribers.command(epilog="""\b
+Examples:
+  newsletter subscribers edit ana@example.org --set language=es --set country=AR
+  newsletter subscribers edit ana@example.org --set first_name=Ana --unset Vorname
+  newsletter subscribers edit ana@example.org --set centre="Centro Rosario" --unset role
+  newsletter subscribers edit ana@example.org --set tags="leader, member" --dry-run""")
+@click.argument("email")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Set a field (name, first_name, last_name, language, country, tags) or an attribute "
+                   "(repeatable). Names as in an imported file: Vorname, attributes.NAME, NAME:json.")
+@click.option("--unset", "unsets", multiple=True, metavar="NAME",
+              help="Remove an attribute, or empty a field (repeatable). An attribute the person has is "
+                   "found by its own name, e.g. a column an old import kept by mistake.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@pass_ctx
+def edit(ctx: Context, email: str, sets: tuple[str, ...], unsets: tuple[str, ...], dry_run: bool) -> None:
+    """Change one subscriber's fields and attributes.
+
+    Values are checked as an import checks them (a language code or name, a two-letter
+    country code or a country's name, names without control characters). The change is
+    recorded in the subscriber's history (`subscribers show`). Status has its own commands:
+    unsubscribe and resubscribe.
+    """
+    if not sets and not unsets:
+        raise click.UsageError("nothing to change: give --set NAME=VALUE or --unset NAME")
+    pairs = [_pair(item, "--set") for item in sets]
+    with Store.open(ctx.ws) as store:
+        try:
+            before, after, changed = store.edit(email, lambda sub: editing.apply(sub, pairs, list(unsets)),
+                                                source="newsletter subscribers edit", dry_run=dry_run)
+        except InvalidValue as exc:
+            raise SubscriberError(f"{email}: {exc}") from None
+    if not changed:
+        click.echo(f"{after.email}: nothing changed")
+        return
+    click.echo(f"{'Would change' if dry_run else 'Changed'} {after.email}:")
+    for line in editing.describe(changed):
+        click.echo(line)
+
+
+def _pair(item: str, option: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=option)
+    return key.strip(), value
+
+
 @subscribers.command()
 @click.argument("email")
 @pass_ctx
@@ -185,8 +297,14 @@ def describe(sub: Subscriber, member_of: list[str], events: list[dict]) -> list[
     lines.append("  consent:" + ("" if sub.consent else " -"))
     lines += [f"    {key}: {value}" for key, value in sub.consent.items()]
     lines.append(f"  segments:   {', '.join(member_of) or '- (not subscribed, or in no segment)'}")
-    lines += [f"  {e['at']}  {e['kind']}" for e in events]
+    lines += [f"  {e['at']}  {e['kind']}" + _event_detail(e) for e in events]
     return lines
+
+
+def _event_detail(event: dict) -> str:
+    if event["kind"] == "edit":
+        return ": " + ", ".join(sorted(event.get("changes", {})))
+    return ""
 
 
 @subscribers.command()

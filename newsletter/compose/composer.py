@@ -1,9 +1,9 @@
 """Composition: a rendered variant and one recipient -> the bytes of one campaign message.
 
 A campaign composes one message per recipient, so the work is split in two. ``Composer``
-runs once per variant: it checks every value that comes from settings, builds the headers that
-are the same for everyone, and quoted-printable encodes the text and HTML parts around the merge
-placeholders (``%%MF<i>%%``). ``Composer.compose`` then only encodes the recipient's own values
+runs once per variant: it takes the settings (checked where they are written, in core.config),
+builds the headers that are the same for everyone, and quoted-printable encodes the text and HTML parts around the merge
+placeholders (``%%MF<i>%%``, see ``content.merge.token``). ``Composer.compose`` then only encodes the recipient's own values
 and joins pre-encoded bytes. That works because quoted-printable allows a soft line break
 (``=`` CRLF) anywhere: each piece is encoded on its own (with the C ``binascii.b2a_qp``) and the
 pieces are joined with soft breaks, which decode to nothing.
@@ -26,20 +26,20 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any, Callable, Mapping, Protocol
 
-from newsletter.compose.headers import (_ATEXT, address_words, ascii_domain, checked_address, fold,
+from newsletter.compose.headers import (address_words, ascii_domain, checked_address, fold,
                                         header_text, phrase_words, text_words)
 from newsletter.compose.dkim import DkimSigner
 from newsletter.compose.qp import Body, MessageBytes, qp_value
 from newsletter.core import tokens
 from newsletter.core.config import Settings
-from newsletter.content.merge import LINK_FIELDS, TOKEN_RE, MergeField, value_for
-from newsletter.core.errors import ComposeError, ConfigError, RenderError
+from newsletter.content.merge import LINK_FIELDS, URL_FIELD, MergeField, fill_url, url_problem, value_for
+from newsletter.core.errors import ComposeError, RenderError
 from newsletter.render.variant import RenderedVariant
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 # "==" never occurs in quoted-printable output (a literal "=" is always "=3D"), so this
 # boundary cannot collide with either part, whatever they hold.
 BOUNDARY = "==newsletter-alternative=="
-_URL = re.compile(r"https?://[!#$%&'()*+,./0-9:;=?@A-Z\[\]_a-z~-]+\Z")
 
 
 class RecipientLike(Protocol):
@@ -88,47 +87,31 @@ class _Site:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> _Site:
+        """Settings were checked where they were written (core.config: addresses, List-Id,
+        URLs); here they only take the form headers need (ASCII domains, one-line names)."""
         sender, urls = settings.sender, settings.urls
-        mailto = urls.unsubscribe_mailto
-        if mailto and mailto.lower().startswith("mailto:"):
-            mailto = mailto[len("mailto:"):]
         return cls(
             from_name=header_text(sender.from_name),
-            from_address=_setting(checked_address, "sender.from_address", sender.from_address),
-            reply_to=_setting(checked_address, "sender.reply_to", sender.reply_to),
-            list_id=_setting(_check_list_id, "list_id", settings.list_id),
+            from_address=_header_address(sender.from_address),
+            reply_to=_header_address(sender.reply_to),
+            list_id=settings.list_id,
             list_name=header_text(settings.organisation.name),
-            unsubscribe_url=_setting(_check_url, "urls.unsubscribe", urls.unsubscribe),
-            preferences_url=_setting(_check_url, "urls.preferences", urls.preferences),
-            unsubscribe_mailto=_setting(checked_address, "urls.unsubscribe_mailto", mailto),
-            msgid_domain=_setting(ascii_domain, "message_id_domain", settings.msgid_domain),
+            unsubscribe_url=urls.unsubscribe,
+            preferences_url=urls.preferences,
+            unsubscribe_mailto=_header_address(urls.unsubscribe_mailto),
+            msgid_domain=ascii_domain(settings.msgid_domain),
         )
 
     def link(self, base: str, token: str) -> str:
         return f"{base}{'&' if '?' in base else '?'}token={token}"
 
 
-def _setting(check: Callable[[str], str], name: str, value: str | None) -> Any:
-    if value is None:
+def _header_address(address: str | None) -> str | None:
+    """A checked address with its domain in ASCII (IDNA), as headers carry it."""
+    if address is None:
         return None
-    try:
-        return check(value)
-    except ValueError as exc:
-        raise ConfigError(f"newsletter.yaml: {name}: {exc}; got {value!r}") from None
-
-
-def _check_list_id(value: str) -> str:
-    if not re.fullmatch(rf"[{_ATEXT}]+(\.[{_ATEXT}]+)+", value):
-        raise ValueError("expected a dotted name like news.example.org (RFC 2919)")
-    return value
-
-
-def _check_url(value: str) -> str:
-    if not _URL.match(value):
-        raise ValueError("expected an http(s) URL of plain ASCII characters, without spaces")
-    if value.startswith("http:"):
-        log.warning("%s is not HTTPS; mail providers ignore one-click unsubscribe over HTTP", value)
-    return value
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{ascii_domain(domain)}"
 
 
 # -- the composer ---------------------------------------------------------------------------
@@ -148,9 +131,12 @@ class Composer:
         self._clock = clock
         self._site = site = _Site.from_settings(settings)
         self._fields = _fields_by_index(variant)
-        self._subject = TOKEN_RE.split(subject_prefix + variant.subject)
-        self._text = Body(variant.text)
-        self._html = Body(variant.html)
+        self._urls = {i: f for i, f in self._fields.items() if f.field == URL_FIELD}
+        self._subject = variant.token_re.split(subject_prefix + variant.subject)
+        self._text = Body(variant.text, variant.token_re)
+        self._html = Body(variant.html, variant.token_re)
+        self._fallbacks = 0
+        self._fallback_lock = threading.Lock()
         self._wants_preferences = any(f.field == "preferences_url" for f in self._fields.values())
         self._from, self._list, self._mime = self._static_headers(site)
         self._text_head = _part_head("plain")
@@ -198,8 +184,31 @@ class Composer:
             links["preferences_url"] = site.link(base, pref)
         data = recipient.merge_data
         values = {i: links[f.field] if f.field in LINK_FIELDS else _merge_value(f, data)
-                  for i, f in self._fields.items()}
-        return _Filled(token, links["unsubscribe_url"], values)
+                  for i, f in self._fields.items() if i not in self._urls}
+        fallbacks = self._fill_links(values)
+        return _Filled(token, links["unsubscribe_url"], values, fallbacks)
+
+    def _fill_links(self, values: dict[int, str]) -> int:
+        """Fill the links that hold merge fields, in ``values``. A link that is not http(s) or
+        mailto once the recipient's values are in (``javascript:`` from an imported
+        spreadsheet, a centre's name where its web address should be) gets the defaults.
+        Returns how many did."""
+        fallbacks = 0
+        for i, f in self._urls.items():
+            url = fill_url(f.template, self.variant.token_re, values.__getitem__)
+            if url_problem(url) is not None:
+                url, fallbacks = f.default, fallbacks + 1
+            values[i] = url
+        if fallbacks:
+            with self._fallback_lock:
+                self._fallbacks += fallbacks
+        return fallbacks
+
+    @property
+    def url_fallbacks(self) -> int:
+        """How many links, over all messages composed so far, got their defaults because the
+        recipient's values did not make an http(s) or mailto link (for the send summary)."""
+        return self._fallbacks
 
     def recipient_headers(self, recipient: RecipientLike, fields: _Filled) -> tuple[bytes, ...]:
         """Date; To and Subject; Message-ID; List-Unsubscribe."""
@@ -237,6 +246,7 @@ class _Filled:
     token: str
     unsubscribe_url: str
     values: dict[int, str]
+    url_fallbacks: int = 0   # links of this message that got their defaults
 
 
 def _merge_value(merge_field: MergeField, data: Any) -> str:
@@ -261,12 +271,13 @@ def _fields_by_index(variant: RenderedVariant) -> dict[int, MergeField]:
     """Placeholder index -> merge field; every placeholder in the variant must be known."""
     fields = {}
     for tok, merge_field in variant.fields.items():
-        match = TOKEN_RE.fullmatch(tok)
+        match = variant.token_re.fullmatch(tok)
         if match is None:
             raise RenderError(f"variant {variant.key}: {tok!r} is not a placeholder token")
         fields[int(match.group(1))] = merge_field
-    used = {int(i) for part in (variant.subject, variant.text, variant.html)
-            for i in TOKEN_RE.findall(part)}
+    used = {int(i) for part in (variant.subject, variant.text, variant.html,
+                                *(f.template for f in variant.fields.values()))
+            for i in variant.token_re.findall(part)}
     unknown = sorted(used - fields.keys())
     if unknown:
         raise RenderError(f"variant {variant.key}: placeholders {unknown} have no merge field")

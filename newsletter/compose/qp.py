@@ -7,9 +7,10 @@ own, and the pieces are joined with soft breaks, which decode to nothing.
 from __future__ import annotations
 
 import binascii
+import re
 from typing import Mapping
 
-from newsletter.content.merge import TOKEN_RE
+from newsletter.content.merge import token_re
 
 QP_LINE = 76             # RFC 2045 quoted-printable line length, CRLF not counted
 
@@ -46,8 +47,8 @@ Piece = tuple[bytes, int, int]
 class Body:
     """One part's text, encoded ahead of time except where the placeholders are."""
 
-    def __init__(self, text: str):
-        pieces = TOKEN_RE.split(text.replace("\r\n", "\n").replace("\r", "\n"))
+    def __init__(self, text: str, placeholders: re.Pattern[str] = token_re()):
+        pieces = placeholders.split(text.replace("\r\n", "\n").replace("\r", "\n"))
         self.statics = [piece(_fit_lines(_qp(p))) for p in pieces[0::2]]
         self.static_ends_line = [p.endswith("\n") for p in pieces[0::2]]
         self.slots = [int(i) for i in pieces[1::2]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -11,12 +12,13 @@ from typing import Mapping
 
 from newsletter.compose.composer import Composer, RecipientLike, recipient_address
 from newsletter.compose.headers import header_text, phrase_words
-from newsletter.content.merge import TOKEN_RE
+from newsletter.content.merge import token_re
 
-def fill(template: str, values: Mapping[int, str], escape: bool = False) -> str:
+def fill(template: str, values: Mapping[int, str], escape: bool = False,
+         placeholders: re.Pattern[str] = token_re()) -> str:
     """``template`` with every placeholder replaced (HTML-escaped when ``escape``)."""
     conv = html.escape if escape else str
-    return TOKEN_RE.sub(lambda m: conv(values[int(m.group(1))]), template)
+    return placeholders.sub(lambda m: conv(values[int(m.group(1))]), template)
 
 
 def reference_message(composer: Composer, recipient: RecipientLike, *, folded: bool = True) -> bytes:
@@ -42,8 +44,8 @@ def reference_message(composer: Composer, recipient: RecipientLike, *, folded: b
     msg["List-Unsubscribe"] = composer.list_unsubscribe(fields)
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Precedence"] = "bulk"
-    msg.set_content(fill(variant.text, fields.values), cte="quoted-printable")
-    msg.add_alternative(fill(variant.html, fields.values, escape=True), subtype="html",
+    msg.set_content(fill(variant.text, fields.values, placeholders=variant.token_re), cte="quoted-printable")
+    msg.add_alternative(fill(variant.html, fields.values, escape=True, placeholders=variant.token_re), subtype="html",
                         cte="quoted-printable")
     # add_alternative leaves a MIME-Version header in the new part; it belongs only on top.
     del msg.get_payload()[1]["MIME-Version"]

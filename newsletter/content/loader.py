@@ -2,6 +2,7 @@
 editor's own file. All errors in all files are collected, then raised together."""
 from __future__ import annotations
 
+import glob
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
 from newsletter.content import markdown, merge, translations
-from newsletter.content.model import ANY_LANG, Edition, check_url, text_marker
+from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker
 
 log = logging.getLogger(__name__)
 EDITION_FILE = "edition.yaml"
@@ -40,6 +41,22 @@ class LoadedEdition:
         if ref.lower().startswith(("http://", "https://")):
             return None
         return (self.folder / ref).resolve()
+
+    def image_problem(self, ref: str) -> str | None:
+        """What is wrong with an image reference (None: nothing): an absolute URL must be
+        http(s); a file must be a non-empty file inside the edition folder."""
+        if self.image_file(ref) is None:
+            try:
+                check_url(ref)
+            except ValueError as exc:
+                return str(exc)
+            return None
+        problem = confinement_problem(self.folder, self.folder / ref)
+        if problem:
+            return f"image {'file ' if 'not found' in problem else ''}{ref!r} {problem}"
+        if (self.folder / ref).stat().st_size == 0:
+            return f"image file {ref!r} is empty (0 bytes); copy it again"
+        return None
 
     def sources(self) -> list[Path]:
         """Every file this edition was read from (for live reload)."""
@@ -92,7 +109,7 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
         return None, [err]
     if not isinstance(data, dict):
         return None, [smap.error((), "expected a mapping with number, date, languages, subject and blocks", "")]
-    errors = _include_files(data, smap, folder, ws.settings.languages.default)
+    errors, failed = _include_files(data, smap, folder, ws.settings.languages.default)
     source_lang = _source_language(ws, data)
     entries, more = translations.read_entries(folder, _languages(data), smap)
     errors += more
@@ -100,7 +117,10 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     try:
         edition = Edition.model_validate(data)
     except ValidationError as exc:
-        return None, errors + errors_from_pydantic(exc, smap, Edition, data)
+        # A block whose file could not be read has no keys: its schema errors would only
+        # echo the real one ("missing 'type'"), pointing away from the broken file.
+        return None, errors + [e for e in errors_from_pydantic(exc, smap, Edition, data)
+                               if not any(_within(e.field, f"blocks[{i}]") for i in failed)]
     if errors:
         return None, errors
     default = ws.settings.languages.default
@@ -112,6 +132,10 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     loaded.translation_states = translations.states(entries, texts, default)
     errors = Checker(ws, loaded, segments).run()
     return (None, errors) if errors else (loaded, [])
+
+
+def _within(field_path: str, prefix: str) -> bool:
+    return field_path == prefix or field_path.startswith((prefix + ".", prefix + "["))
 
 
 def _languages(data: dict) -> list[str]:
@@ -126,40 +150,72 @@ def _source_language(ws: Workspace, data: dict) -> str:
     return default if default in langs or not langs else langs[0]
 
 
-def _include_files(data: dict, smap: SourceMap, folder: Path, default_lang: str) -> list[SourceError]:
+def _include_files(data: dict, smap: SourceMap, folder: Path,
+                   default_lang: str) -> tuple[list[SourceError], set[int]]:
     """A block ``{file: articles/x.md}`` takes its keys from the file's front matter and its
-    body from the Markdown; ``x.<lang>.md`` beside it gives that language's texts."""
+    body from the Markdown; ``x.<lang>.md`` beside it gives that language's texts.
+    Returns the errors and the indexes of the blocks that could not be read."""
     errors: list[SourceError] = []
+    failed: set[int] = set()
     blocks = data.get("blocks")
     if not isinstance(blocks, list):
-        return errors
+        return errors, failed
     for i, block in enumerate(blocks):
         if not (isinstance(block, dict) and "file" in block):
             continue
         ref = block.pop("file")
         loc: Loc = ("blocks", i)
-        path = (folder / str(ref)).resolve()
-        if not isinstance(ref, str) or not path.is_file() or folder.resolve() not in path.parents:
-            errors.append(smap.error(loc + ("file",), f"no Markdown file {ref!r} in {folder.name}/", format_loc(loc + ("file",))))
+        floc = loc + ("file",)
+        problem = confinement_problem(folder, folder / str(ref)) if isinstance(ref, str) else "is not a file name"
+        if problem:
+            errors.append(smap.error(floc, f"Markdown file {ref!r} {problem}", format_loc(floc)))
+            failed.add(i)
             continue
         try:
-            merged = _read_block_file(path, loc, smap, default_lang)
+            merged, tr_errors = _read_block_file(folder, (folder / str(ref)).resolve(), loc, smap, default_lang)
         except SourceError as err:
             errors.append(err)
+            failed.add(i)
+            continue
+        if tr_errors:
+            errors += [smap.error(floc, message, format_loc(floc)) for message in tr_errors]
+            failed.add(i)
             continue
         blocks[i] = {**merged, **block}
-    return errors
+    return errors, failed
 
 
-def _read_block_file(path: Path, loc: Loc, smap: SourceMap, default_lang: str) -> dict[str, Any]:
+def confinement_problem(folder: Path, path: Path) -> str | None:
+    """Why ``path`` may not be read as part of the edition in ``folder`` (None: it may).
+    Paths are resolved first, so a symbolic link (or '..') that leads out of the folder is
+    refused like any other file outside it: an edition is published, and nothing outside its
+    folder (a system file, another workspace's secrets) may end up in an email."""
+    root = folder.resolve()
+    resolved = path.resolve()
+    if root not in resolved.parents:
+        via = " through a symbolic link" if path.is_symlink() else ""
+        return f"leads outside the edition folder{via}; copy the file into {folder.name}/"
+    if not resolved.is_file():
+        return f"not found in {folder.name}/"
+    return None
+
+
+def _read_block_file(folder: Path, path: Path, loc: Loc, smap: SourceMap,
+                     default_lang: str) -> tuple[dict[str, Any], list[str]]:
+    """The block's keys and texts, and the problems of translation files found beside it."""
     meta, fsmap, body, body_line = load_front_matter(path)
     smap.graft(loc, fsmap)
     if body.strip():
         meta["body"] = {default_lang: body}
         _mark_body(smap, loc, default_lang, fsmap, body_line)
-    for tr in sorted(path.parent.glob(f"{path.stem}.*{path.suffix}")):
+    problems = []
+    for tr in sorted(path.parent.glob(f"{glob.escape(path.stem)}.*{path.suffix}")):
         lang = tr.name[len(path.stem) + 1: -len(path.suffix)]
-        tmeta, tsmap, tbody, tline = load_front_matter(tr)
+        problem = confinement_problem(folder, tr)
+        if problem:
+            problems.append(f"translation {tr.name!r} {problem}")
+            continue
+        tmeta, tsmap, tbody, tline = load_front_matter(tr.resolve())
         for key, value in tmeta.items():
             base = meta.get(key)
             meta[key] = {**(base if isinstance(base, dict) else {default_lang: base} if base else {}), lang: value}
@@ -171,7 +227,7 @@ def _read_block_file(path: Path, loc: Loc, smap: SourceMap, default_lang: str) -
             body_map = meta.get("body") if isinstance(meta.get("body"), dict) else {}
             meta["body"] = {**body_map, lang: tbody}
             _mark_body(smap, loc, lang, tsmap, tline)
-    return meta
+    return meta, problems
 
 
 def _mark_body(smap: SourceMap, loc: Loc, lang: str, fsmap: SourceMap, body_line: int) -> None:
@@ -219,6 +275,8 @@ class Checker:
             marker = text_marker(info)
             if marker is not None:
                 self._text(loc, value, marker.markdown)
+            elif is_url_field(info):
+                self._link(loc, value)
             elif name == "audience":
                 self._audience(loc, value)
             elif name in ("image", "src"):
@@ -237,18 +295,9 @@ class Checker:
             self._err(loc, f"unknown segment {value!r}{hint}")
 
     def _image(self, loc: Loc, ref: str) -> None:
-        path = self.loaded.image_file(ref)
-        if path is None:
-            try:
-                check_url(ref)
-            except ValueError as exc:
-                self._err(loc, str(exc))
-            return
-        folder = self.loaded.folder.resolve()
-        if folder not in path.parents:
-            self._err(loc, f"image {ref!r} is outside the edition folder")
-        elif not path.is_file():
-            self._err(loc, f"image file {ref!r} not found in {self.loaded.folder.name}/")
+        problem = self.loaded.image_problem(ref)
+        if problem:
+            self._err(loc, problem)
 
     def _text(self, loc: Loc, value: dict[str, str], is_markdown: bool) -> None:
         for lang, text in value.items():
@@ -256,16 +305,41 @@ class Checker:
             if lang != ANY_LANG and lang not in self.langs:
                 self._err(tloc, f"language {lang!r} is not one of this edition's languages "
                           f"({', '.join(self.loaded.edition.languages)})")
-            try:
-                merge.parse(text, self.ws.settings.merge_attributes)
-            except merge.MergeSyntaxError as exc:
-                self._err(tloc, str(exc), self.smap.text_pos(tloc, text, exc.offset))
-            if is_markdown:
-                self._markdown(tloc, text)
+            fields = self._merge_fields(tloc, text)
+            if is_markdown and fields is not None:
+                self._markdown(tloc, text, fields)
 
-    def _markdown(self, loc: Loc, text: str) -> None:
-        for problem in markdown.problems(text, self.loaded.image_file):
-            pos = self.smap.text_pos(loc, text, problem.offset)
+    def _merge_fields(self, loc: Loc, text: str) -> list[merge.MergeField] | None:
+        """The merge fields of ``text``; None (and errors) when it has foreign or broken ones."""
+        foreign = merge.foreign_tags(text, self.ws.settings.merge_attributes)
+        for tag in foreign:
+            self._err(loc, tag.message(), self.smap.text_pos(loc, text, tag.offset))
+        if foreign:
+            return None
+        try:
+            return merge.parse(text, self.ws.settings.merge_attributes)
+        except merge.MergeSyntaxError as exc:
+            self._err(loc, str(exc), self.smap.text_pos(loc, text, exc.offset))
+            return None
+
+    def _link(self, loc: Loc, url: str) -> None:
+        """A link field holding merge fields: with every field at its default it must be a
+        link (a recipient's values are checked again when composing; see content.merge)."""
+        fields = self._merge_fields(loc, url)
+        if not fields:
+            return
+        filled = merge.fill_defaults_in_url(url, fields)
+        problem = merge.url_problem(filled)
+        if problem:
+            self._err(loc, f"{problem}{markdown._DEFAULT_HINT if fields[0].start == 0 else ''}")
+
+    def _markdown(self, loc: Loc, text: str, fields: list[merge.MergeField]) -> None:
+        # Rendering replaces merge fields by placeholders before Markdown sees the text, so
+        # the text is checked the same way: '[a]({{ attributes.site or "https://..." }})' is a
+        # link there (with spaces it would not be one in the raw text).
+        tokenized, where = merge.checking_text(text, fields)
+        for problem in markdown.problems(tokenized, self.loaded.image_problem, where.expand):
+            pos = self.smap.text_pos(loc, text, where.original(problem.offset))
             if problem.warning:
                 shown = loc[:-1] if loc[-1] == ANY_LANG else loc
                 self.loaded.warnings.append(self.smap.error(loc, problem.message, format_loc(shown), pos=pos))

@@ -9,10 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import typing
+import unicodedata
 from typing import Annotated, Any, Literal, Union
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from newsletter.content.tags import foreign_tags
 
 ANY_LANG = "*"
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -67,21 +71,65 @@ Text = Annotated[dict[str, str], BeforeValidator(_to_text), TextMarker()]
 Markdown = Annotated[dict[str, str], BeforeValidator(_to_text), TextMarker(markdown=True)]
 
 
+# Characters that may not stand in a link: spaces of every kind (a no-break space pasted from
+# a word processor looks like nothing and breaks the link), control and invisible format
+# characters, and what HTML or mail clients treat as the end of a URL.
+URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f"
+                        r"\u205f-\u2064\u3000\ufeff\\\"<>^`{|}]")
+
+
+def _char_name(char: str) -> str:
+    if char == " ":
+        return "a space"
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name.lower()})" if name else "")
+
+
 def check_url(value: str) -> str:
-    """Links must be absolute http(s) or mailto: a relative link breaks in every mail client."""
-    value = value.strip()
+    """Links must be absolute http(s) or mailto with an address: a relative link breaks in
+    every mail client. Whitespace around the link is forgiven, inside it is not."""
+    value = value.strip(" \t\r\n")
     low = value.lower()
+    bad = URL_UNSAFE.search(value)
+    if bad and not low.startswith(("javascript:", "data:", "vbscript:")):
+        raise ValueError(f"a link may not hold {_char_name(bad.group(0))}; got {value!r}")
     if low.startswith(("http://", "https://")):
         rest = value.split("://", 1)[1]
-        if not rest or rest[0] in "/?#" or " " in value:
+        if not rest or rest[0] in "/?#:@":
             raise ValueError(f"expected an absolute http(s) URL with a host, got {value!r}")
         return value
-    if low.startswith("mailto:") and "@" in value:
-        return value
+    if low.startswith("mailto:"):
+        address = value[len("mailto:"):].split("?", 1)[0]
+        local, at, domain = unquote(address).partition("@")
+        if at and local.strip() and "." in domain and not domain.startswith("."):
+            return value
+        raise ValueError(f"a mailto: link needs an address (mailto:office@example.org), got {value!r}")
     raise ValueError(f"expected an absolute http(s) or mailto: link, got {value!r}")
 
 
-Url = Annotated[str, AfterValidator(check_url)]
+class UrlMarker:
+    """Metadata on a link field (``Url``): merge fields in it are filled per recipient."""
+
+
+def is_url_field(info: Any) -> bool:
+    return any(isinstance(m, UrlMarker) for m in info.metadata) or _has(info.annotation, UrlMarker)
+
+
+def _has(tp: Any, kind: type) -> bool:
+    if any(isinstance(m, kind) for m in getattr(tp, "__metadata__", ())):
+        return True
+    return any(_has(arg, kind) for arg in typing.get_args(tp))
+
+
+def _check_link(value: str) -> str:
+    # A link holding merge fields is checked where the merge fields are known, with their
+    # defaults filled in (content.loader.Checker), so its error can point at the field.
+    for tag in foreign_tags(value):
+        raise ValueError(tag.message())
+    return value.strip() if "{{" in value else check_url(value)
+
+
+Url = Annotated[str, AfterValidator(_check_link), UrlMarker()]
 # An image is an absolute http(s) URL or a file in the edition folder (checked when loading).
 ImageRef = Annotated[str, Field(min_length=1)]
 

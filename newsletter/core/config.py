@@ -1,30 +1,141 @@
 """Workspace settings: one pydantic model, read from ``newsletter.yaml`` at the workspace root.
 
-Any setting can be overridden by an environment variable in the pydantic-settings convention,
-``NEWSLETTER_<SECTION>__<KEY>`` (e.g. ``NEWSLETTER_SENDER__FROM_ADDRESS``); the environment wins
-over the file. Secrets (SMTP URL with password, SMTP password, signing key) are read only from
-the environment or from a file named in the environment, never from the YAML.
+Every value is checked where it is written: addresses (email-validator), the List-Id (RFC 2919),
+public URLs (absolute https; plain http only for this machine, for trials and tests) and the
+delivery adapter's name, so a mistake is reported at ``newsletter.yaml:LINE:COL`` by every
+command, ``newsletter check`` among them, and later stages can trust what they get.
+
+Any setting can be overridden by an environment variable ``NEWSLETTER_<SECTION>__<KEY>`` (e.g.
+``NEWSLETTER_SENDER__FROM_ADDRESS``); the environment wins over the file. Secrets (SMTP URL with
+password, SMTP password, signing key) are read only from the environment or from a file named in
+the environment (``NEWSLETTER_SECRET_KEY_FILE``), never from the YAML.
 """
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
+import re
 import secrets as _secrets
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Mapping
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from newsletter.core.adapters import ADAPTERS
 from newsletter.core.errors import ConfigError, SourceError, ValidationFailed, WorkspaceNotFound
 from newsletter.core.validation import errors_from_pydantic
-from newsletter.core.yamlsrc import load_yaml
+from newsletter.core.yamlsrc import format_loc, load_yaml
 
 SETTINGS_FILE = "newsletter.yaml"
+ENV_PREFIX = "NEWSLETTER_"
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
+
+# -- checked values ---------------------------------------------------------------------------
+
+# The everyday shape of an address (ASCII dot-atom @ host names ending in a letter TLD), which
+# email-validator always accepts: such an address needs no library, so `newsletter build` does
+# not pay email-validator's 25 ms import. Whatever else is written goes to email-validator, the
+# authority, which also says what is wrong. tests/core/test_config.py checks that this shape
+# never lets through an address email-validator refuses.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+                            r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z")
+_RESERVED_NAMES = ("arpa", "invalid", "local", "localhost", "onion", "test")  # email-validator's
+
+
+def plainly_valid(address: str) -> bool:
+    """True when ``address`` has the everyday shape email-validator always accepts."""
+    local, _, domain = address.rpartition("@")
+    return (_PLAIN_ADDRESS.match(address) is not None and len(address) <= 254 and len(local) <= 64
+            and "--" not in domain and domain.rpartition(".")[2].lower() not in _RESERVED_NAMES)
+
+
+def _address(value: str) -> str:
+    """An address a message can be sent from or to, as email-validator sees it: a plain ASCII
+    mailbox name (headers carry no other), any domain that exists in the DNS's name space."""
+    if plainly_valid(value):
+        return value
+    from email_validator import EmailNotValidError, validate_email  # 25 ms to import: only here
+
+    try:
+        validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"expected an address like news@example.org: {exc}") from None
+    return value
+
+
+def _mailto(value: str) -> str:
+    """An address, written with or without ``mailto:``; kept without it."""
+    bare = value[len("mailto:"):] if value.lower().startswith("mailto:") else value
+    return _address(bare)
+
+
+def _domain(value: str) -> str:
+    """A domain name (the right side of a Message-ID), checked by the same rules as the domain
+    of an address."""
+    try:
+        _address(f"postmaster@{value}")
+    except ValueError:
+        raise ValueError(f"expected a domain name like example.org; got {value!r}") from None
+    return value
+
+
+# RFC 5322 atext: what a List-Id label (RFC 2919: dot-atom-text) may hold.
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
+_LIST_ID = re.compile(rf"[{_ATEXT}]+(\.[{_ATEXT}]+)+\Z")
+
+
+def _list_id(value: str) -> str:
+    if not _LIST_ID.match(value) or len(value) > 255:
+        raise ValueError(f"expected a dotted name like news.example.org (RFC 2919 List-Id); got {value!r}")
+    return value
+
+
+# What a URL may hold to go into a header or a link unchanged: printable ASCII without spaces,
+# quotes or angle brackets.
+_URL_CHARS = re.compile(r"[!#$%&'()*+,./0-9:;=?@A-Z\[\]_a-z~-]+\Z")
+LOOPBACK_NAMES = {"localhost"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _public_url(value: str) -> str:
+    """An absolute https URL; plain http only for a loopback host (127.0.0.1, ::1, localhost),
+    where a trial runs on this machine. Mail providers ignore one-click unsubscribe over http."""
+    if not _URL_CHARS.match(value):
+        raise ValueError(f"expected a URL of plain ASCII characters without spaces; got {value!r}")
+    parts = urlsplit(value)
+    try:
+        host = parts.hostname or ""
+    except ValueError:
+        host = ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError(f"expected an absolute URL like https://example.org/news; got {value!r}")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ValueError(f"expected https:// (plain http:// only for 127.0.0.1, ::1 or localhost); got {value!r}")
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_address)]
+MailtoAddress = Annotated[str, AfterValidator(_mailto)]
+ListId = Annotated[str, AfterValidator(_list_id)]
+DomainName = Annotated[str, AfterValidator(_domain)]
+PublicUrl = Annotated[str, AfterValidator(_public_url)]
+AdapterName = Literal[tuple(ADAPTERS)]  # type: ignore[valid-type]  # the registry's names
+
+
+# -- the model --------------------------------------------------------------------------------
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -43,15 +154,16 @@ class Organisation(_Section):
 
 class Sender(_Section):
     from_name: str
-    from_address: str
-    reply_to: str | None = None
+    from_address: EmailAddress
+    reply_to: EmailAddress | None = None
 
 
 class Urls(_Section):
-    archive: str = Field(description="Base URL of the web archive; editions live under it.")
-    unsubscribe: str = Field(description="One-click unsubscribe endpoint; ?token=... is appended.")
-    preferences: str | None = Field(None, description="Preferences page; ?token=... is appended.")
-    unsubscribe_mailto: str | None = Field(None, description="mailto: address for List-Unsubscribe.")
+    archive: PublicUrl = Field(description="Base URL of the web archive; editions live under it.")
+    unsubscribe: PublicUrl = Field(description="One-click unsubscribe endpoint; ?token=... is appended.")
+    preferences: PublicUrl | None = Field(None, description="Preferences page; ?token=... is appended.")
+    unsubscribe_mailto: MailtoAddress | None = Field(
+        None, description="Address for List-Unsubscribe by mail (with or without mailto:).")
 
 
 class Languages(_Section):
@@ -62,7 +174,6 @@ class Languages(_Section):
     @field_validator("available")
     @classmethod
     def _codes(cls, value: list[str]) -> list[str]:
-        import re
         bad = [v for v in value if not re.match(LANG_PATTERN, v)]
         if bad:
             raise ValueError(f"expected language codes like 'en' or 'pt-BR', got {bad}")
@@ -84,7 +195,7 @@ class SmtpTimeouts(_Section):
 
 
 class Delivery(_Section):
-    adapter: Literal["outbox", "smtp", "console", "ses"] = "outbox"
+    adapter: AdapterName = "outbox"
     outbox_dir: Path = Path("outbox")
     smtp_url: str | None = Field(None, description="smtp://host:port, smtp+starttls://user@host:587 or smtps://...; no password here.")
     connections: int = Field(1, ge=1, le=32)
@@ -137,16 +248,12 @@ class Translations(_Section):
         "changed since its approval."))
 
 
-class Settings(BaseSettings):
+class Settings(_Section):
     """Everything in newsletter.yaml. Unknown keys are errors."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="NEWSLETTER_", env_nested_delimiter="__", extra="forbid",
-    )
 
     organisation: Organisation
     sender: Sender
-    list_id: str = Field(description="RFC 2919 List-Id, e.g. news.example.org")
+    list_id: ListId = Field(description="RFC 2919 List-Id, e.g. news.example.org")
     urls: Urls
     languages: Languages = Field(default_factory=Languages)
     delivery: Delivery = Field(default_factory=Delivery)
@@ -154,19 +261,10 @@ class Settings(BaseSettings):
     ses: Ses = Field(default_factory=Ses)
     translations: Translations = Field(default_factory=Translations)
     database: Path = Path("subscribers/newsletter.sqlite3")
-    message_id_domain: str | None = None
+    message_id_domain: DomainName | None = None
     merge_attributes: list[str] = Field(
         default_factory=list, description="Custom subscriber attributes usable as merge fields."
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment overrides the file (init kwargs hold the parsed YAML).
-        return (env_settings, init_settings)
 
     @property
     def msgid_domain(self) -> str:
@@ -290,7 +388,9 @@ def load_workspace(root: Path | None = None) -> Workspace:
     return Workspace(folder, load_settings(file))
 
 
-def load_settings(file: Path) -> Settings:
+def load_settings(file: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings in ``file`` with the environment's overrides laid over them; every mistake
+    is reported with its place: ``newsletter.yaml:LINE:COL`` or the variable's name."""
     try:
         data, smap = load_yaml(file)
     except SourceError as err:
@@ -299,10 +399,53 @@ def load_settings(file: Path) -> Settings:
         data = {}
     if not isinstance(data, dict):
         raise ValidationFailed([smap.error((), "expected a mapping of settings", "")])
+    data, origins = environment_overlay(data, os.environ if environ is None else environ)
     try:
-        return Settings(**data)
+        return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed(errors_from_pydantic(exc, smap, Settings, data)) from None
+        errors = errors_from_pydantic(exc, smap, Settings, data)
+        raise ValidationFailed([_from_environment(err, origins) for err in errors]) from None
+
+
+def environment_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``data`` with every ``NEWSLETTER_<SECTION>__<KEY>`` variable laid over it (names in any
+    case; a value that looks like JSON, ``[...]`` or ``{...}``, is read as JSON, the rest stays
+    text for the model to convert), and which setting came from which variable. Variables that
+    name no setting (the secrets, NEWSLETTER_CHROMIUM, ...) are left alone. This small overlay
+    replaces pydantic-settings, whose import alone took a fifth of a short command's time."""
+    out = dict(data)
+    origins: dict[str, str] = {}
+    for name, raw in environ.items():
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX):].lower().split("__")
+        if path[0] not in Settings.model_fields or not all(path):
+            continue
+        target = out
+        for part in path[:-1]:
+            inner = target.get(part)
+            target[part] = dict(inner) if isinstance(inner, dict) else {}
+            target = target[part]
+        target[path[-1]] = _env_value(raw)
+        origins[format_loc(tuple(path))] = name
+    return out, origins
+
+
+def _env_value(raw: str) -> Any:
+    if raw.lstrip()[:1] in ("[", "{"):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def _from_environment(err: SourceError, origins: dict[str, str]) -> SourceError:
+    """An error in a value that came from the environment names the variable, not a line."""
+    for field, variable in origins.items():
+        if err.field == field or err.field.startswith(field + "."):
+            return SourceError(f"environment variable {variable}", None, None, err.message, err.field)
+    return err
 
 
 def settings_json_schema() -> dict[str, Any]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
@@ -16,6 +15,8 @@ def atomic_write(path: Path, *, text: bool = False, prefix: str | None = None,
     ``path`` holds the old content or the whole new one, never half (a crash, a full disk).
     ``text`` opens it for UTF-8 text (newlines as written); ``prefix`` and ``suffix`` name the
     temporary file (default ``.NAME.``), so a caller can find and remove stale ones."""
+    import tempfile  # with shutil and the compression modules, 10 ms that most commands never need
+
     fd, tmp = tempfile.mkstemp(prefix=prefix if prefix is not None else f".{path.name}.",
                                suffix=suffix, dir=path.parent)
     try:

@@ -7,6 +7,7 @@ data to drop such parts, then ask the SourceMap where the remaining path was wri
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -68,11 +69,17 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> str:
         tag = ctx.get("tag")
         return f"unknown type {tag!r}{suggest(str(tag), tags)} expected one of: {', '.join(tags)}"
     if kind == "union_tag_not_found":
-        return f"missing key {ctx.get('discriminator', 'type')!r} that says what this is"
+        key = str(ctx.get("discriminator", "type")).strip("'")  # pydantic gives it quoted: "'type'"
+        return f"missing key {key!r} that says what this is"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping of keys to values (lines like 'title: ...'); got {_short(err.get('input'))}"
     if kind == "list_type":
         return f"expected a list (lines starting with '- '); got {_short(err.get('input'))}"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        value = err.get("input")
+        hint = suggest(str(value), choices) if isinstance(value, str) else ""
+        return f"{_lower_first(str(err['msg']))}; got {_short(value)}{hint}"
     msg = str(err["msg"])
     for lead in ("Value error, ", "Assertion failed, "):
         if msg.startswith(lead):

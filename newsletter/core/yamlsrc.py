@@ -7,6 +7,7 @@ refused (alias bombs), so are custom tags, merge keys, duplicate keys and files 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,11 @@ import yaml
 from newsletter.core.errors import SourceError
 
 MAX_BYTES = 1_000_000
+# An edition nests about eight levels deep (blocks > block > events > event > title > language);
+# far deeper is a mistake or an attack: PyYAML's composer recurses once per level (a
+# RecursionError at ~1,000, a crash of the interpreter further down), so depth is counted in
+# libyaml's event stream, which is not recursive and stops at the first level too deep.
+MAX_DEPTH = 32
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _STANDARD_TAG = "tag:yaml.org,2002:"
 
@@ -110,9 +116,17 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _screen(text: str) -> None:
-    """Refuse aliases, anchors and custom tags from the event stream, before any node is
-    composed, so an alias bomb is never expanded."""
+    """Refuse aliases, anchors, custom tags and deep nesting from the event stream, before any
+    node is composed, so an alias bomb is never expanded and the composer never recurses deep."""
+    depth = 0
     for event in yaml.parse(text, Loader=_FAST_LOADER):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(event.start_mark, f"lists and mappings are nested more than {MAX_DEPTH} "
+                               "levels deep; an edition needs about 8: check the indentation and brackets")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(event.start_mark, "aliases (*name) are not allowed; write the value out")
         if getattr(event, "anchor", None):
@@ -131,19 +145,62 @@ def _pos(path: Path, mark: Any, line_offset: int) -> Pos:
     return Pos(path, mark.line + 1 + line_offset, mark.column + 1)
 
 
+# Control characters other than tab, line feed and carriage return: a vertical tab or form
+# feed pasted from a word processor, C1 codes from a wrongly decoded Windows file. They are
+# invisible in editors and invalid in HTML, so they are refused where they stand.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {"\x0b": "vertical tab", "\x0c": "form feed", "\x00": "NUL", "\x1b": "escape",
+                  "\x7f": "delete", "\x85": "next line (NEL)"}
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def read_text(path: Path) -> str:
-    """Read an editor's file, refusing huge or non-UTF-8 files with a clear error."""
+    """Read an editor's file, refusing huge, non-UTF-8 files or control characters with a
+    clear error. UTF-16 with a byte order mark (Windows' "Unicode") is read as such."""
     try:
         size = path.stat().st_size
+        data = path.read_bytes() if size <= MAX_BYTES else b""
     except OSError as exc:
         raise SourceError(path, None, None, f"cannot read file: {exc.strerror}") from None
     if size > MAX_BYTES:
         raise SourceError(path, None, None, f"file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")
+    text = _decode(path, data)
+    control = _CONTROL.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        column = control.start() - (text.rfind("\n", 0, control.start()) + 1) + 1
+        char = control.group(0)
+        name = _CONTROL_NAMES.get(char, "control character")
+        source = text.splitlines()[line - 1] if text.splitlines() else ""
+        raise SourceError(path, line, column, f"invisible {name} U+{ord(char):04X} (often pasted from a word "
+                          "processor); delete it or retype the text around it",
+                          source_line=_CONTROL.sub("?", source))
+    return text
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise SourceError(path, None, None, "file starts like UTF-16 but is not; save it as UTF-8") from None
+    if b"\x00" in data[:4096] and _looks_utf16(data):
+        raise SourceError(path, 1, 1, "file looks like UTF-16 without a byte order mark (Windows "
+                          "\"Unicode\"); save it as UTF-8 (in Notepad: Save as > Encoding: UTF-8)")
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise SourceError(path, line, None, "file is not valid UTF-8; save it as UTF-8") from None
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(path, line, column, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02X}; "
+                          "perhaps saved as Windows-1252 or Latin-1); save it as UTF-8") from None
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """Mostly-ASCII UTF-16 has a NUL in every other byte."""
+    head = data[:4096]
+    zeros_even, zeros_odd = head[0::2].count(0), head[1::2].count(0)
+    return max(zeros_even, zeros_odd) >= len(head) // 4
 
 
 def load_yaml(path: Path, text: str | None = None, line_offset: int = 0) -> tuple[Any, SourceMap]:

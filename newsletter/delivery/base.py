@@ -22,6 +22,19 @@ from newsletter.delivery.states import RecipientState
 log = logging.getLogger(__name__)
 
 
+class Status:
+    """The adapters' old names for a result (an adapter written before ``Verdict``):
+    ``SendResult(r, Status.SENT, ...)`` still works; new code passes a ``Verdict``."""
+
+    SENT = RecipientState.SENT
+    TEMPORARY = RecipientState.FAILED_TEMPORARY
+    PERMANENT = RecipientState.FAILED_PERMANENT
+
+
+_FROM_STATE = {RecipientState.SENT: Verdict.DELIVERED, RecipientState.FAILED_TEMPORARY: Verdict.TEMPORARY,
+               RecipientState.FAILED_PERMANENT: Verdict.FAILED}
+
+
 @dataclass(frozen=True)
 class SendResult:
     """What became of one envelope recipient. ``reply`` is the server's answer (or what the
@@ -33,6 +46,10 @@ class SendResult:
     reply: str
     code: int | None = None
     stage: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.verdict, Verdict):   # a Status: never a hard bounce (use a Verdict)
+            object.__setattr__(self, "verdict", _FROM_STATE[RecipientState(self.verdict)])
 
     @property
     def status(self) -> RecipientState:

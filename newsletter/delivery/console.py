@@ -5,9 +5,12 @@ import sys
 import threading
 from email import policy
 from email.parser import BytesHeaderParser
-from typing import Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from newsletter.delivery.base import Adapter, SendResult, Verdict
+
+if TYPE_CHECKING:
+    from newsletter.core.config import Workspace
 
 _PARSER = BytesHeaderParser(policy=policy.default)
 
@@ -33,3 +36,8 @@ class ConsoleAdapter(Adapter):
                     f"{len(message):,} bytes  {headers.get('Message-ID', '')}  {subject}")
             print(line, file=self.stream or sys.stdout, flush=True)
         return [SendResult(r, Verdict.DELIVERED, "printed") for r in recipients]
+
+
+def from_workspace(ws: Workspace, **options: Any) -> ConsoleAdapter:
+    """Messages printed to ``stream`` (default: standard output)."""
+    return ConsoleAdapter(options.get("stream"))

@@ -13,10 +13,13 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from newsletter.core.files import atomic_write
 from newsletter.delivery.base import Adapter, AdapterError, SendResult, Verdict
+
+if TYPE_CHECKING:
+    from newsletter.core.config import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,11 @@ class OutboxAdapter(Adapter):
                     tmp.unlink()
             except OSError:
                 pass
+
+
+def from_workspace(ws: Workspace, **options: Any) -> OutboxAdapter:
+    """The workspace's outbox folder (delivery.outbox_dir), or ``directory``."""
+    return OutboxAdapter(options.get("directory") or ws.outbox_dir)
 
 
 def file_name(message: bytes) -> str:

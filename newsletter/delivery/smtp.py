@@ -32,12 +32,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from newsletter.core.errors import ConfigError
 from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult
 from newsletter.delivery.replies import Verdict, classify
+
+if TYPE_CHECKING:
+    from newsletter.core.config import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -518,6 +521,24 @@ class SmtpAdapter(Adapter):
         if conn.usable:
             with self._lock:
                 self._idle.append(conn)
+
+
+def from_workspace(ws: Workspace, **options: Any) -> SmtpAdapter:
+    """The server in NEWSLETTER_SMTP_URL or delivery.smtp_url; ``options`` override
+    (url, connections, timeout, ssl_context)."""
+    url = options.get("url") or ws.secrets.smtp_url
+    if not url:
+        raise ConfigError("the smtp adapter needs a server: set delivery.smtp_url in newsletter.yaml "
+                          "(e.g. smtp+starttls://user@mail.example.org:587) or NEWSLETTER_SMTP_URL")
+    delivery = ws.settings.delivery
+    timeouts = Timeouts(connect=delivery.timeout_seconds, **delivery.timeouts.model_dump())
+    config = parse_smtp_url(url, password=ws.secrets.smtp_password, timeout=options.get("timeout"),
+                            timeouts=timeouts)
+    ca_file = delivery.smtp_ca_file
+    if ca_file is not None and not ca_file.is_absolute():
+        ca_file = ws.root / ca_file
+    return SmtpAdapter(config, connections=options.get("connections") or delivery.connections,
+                       ssl_context=options.get("ssl_context") or tls_context(ca_file))
 
 
 def dot_stuff(message: bytes) -> bytes:

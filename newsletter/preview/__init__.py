@@ -1,7 +1,7 @@
 """The local preview: every variant of an edition in the browser, rendered again on every save.
 
 ``PreviewServer(root).start()`` serves ``root``'s editions on 127.0.0.1; see server.py for the
-HTTP side, app.py for the routes, site.py for building and caching, watcher.py for live reload.
+HTTP side, app.py for the routes, site.py for rendering and caching, watcher.py for live reload.
 """
 from __future__ import annotations
 

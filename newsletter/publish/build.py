@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-from html import escape
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,6 @@ from newsletter.core.config import Workspace
 from newsletter.content import markdown
 from newsletter.content.loader import LoadedEdition, load_edition, walk
 from newsletter.subscribers.segments import segment_names
-from newsletter.content.merge import TOKEN_RE
 from newsletter.content.model import text_marker
 from newsletter.core.errors import ConfigError
 from newsletter.render.variant import RenderedVariant
@@ -86,8 +84,7 @@ def _write_archive_page(out: Path, variant: RenderedVariant) -> str:
     """The page "view in browser" links to (see context.archive_url): nobody in particular
     reads it, so each placeholder shows its default, escaped for HTML."""
     name = f"{variant.language}.html"
-    html = TOKEN_RE.sub(lambda m: escape(variant.fields[m.group(0)].default) if m.group(0) in variant.fields
-                        else "", variant.html)
+    html = variant.fill_defaults(variant.html, escape=True)
     _write(out / name, html)
     return name
 

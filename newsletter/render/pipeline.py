@@ -21,7 +21,7 @@ from newsletter.content.merge import MergeSyntaxError
 from newsletter.core.errors import RenderError
 from newsletter.render.variant import RenderedVariant
 from newsletter.render.context import default_asset_base_url, variant_context
-from newsletter.render.fields import FieldRegistry, restore_tokens
+from newsletter.render.fields import FieldRegistry, salt_for
 from newsletter.render.mjml import MjmlError, to_html
 from newsletter.render.templates import BLOCK_TEMPLATE, HTML_TEMPLATE, TEXT_TEMPLATE, mjml_error, run, theme_environment
 from newsletter.render.text import LinkRefs
@@ -38,7 +38,7 @@ class Rendering:
 
 
 @dataclass(frozen=True)
-class _Job:
+class _VariantInputs:
     """One variant to render: its workspace, names and template context."""
 
     ws: Workspace
@@ -101,31 +101,38 @@ def render_block_mjml(ws: Workspace, loaded: LoadedEdition, index: int, language
 
 
 def _job(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[str, ...],
-         asset_base_url: str | None) -> _Job:
+         asset_base_url: str | None) -> _VariantInputs:
     if language not in loaded.edition.languages:
         raise RenderError(f"edition {loaded.name} has no language {language!r} "
                           f"(its languages: {', '.join(loaded.edition.languages)})")
     shown = tuple(sorted(set(audiences) & set(audiences_used(loaded))))
     base = asset_base_url or default_asset_base_url(ws, loaded.name)
-    fields = FieldRegistry(ws.settings.merge_attributes)
+    fields = FieldRegistry(ws.settings.merge_attributes, salt_for(loaded.smap.texts.values()))
     try:
         context = variant_context(ws, loaded, language, shown, base, fields)
     except MergeSyntaxError as exc:  # validation catches these first; never render half a field
         raise RenderError(f"edition {loaded.name}: {exc}") from None
-    return _Job(ws, loaded, language, shown, context, fields)
+    return _VariantInputs(ws, loaded, language, shown, context, fields)
 
 
-def _render(job: _Job, env: Environment) -> Rendering:
+def _render(job: _VariantInputs, env: Environment) -> Rendering:
     mjml_text = run(job.ws, env, HTML_TEMPLATE, job.context)
     try:
         html = to_html(mjml_text)
     except MjmlError as exc:
         raise mjml_error(job.ws, job.context, str(exc)) from None
-    text = _tidy_text(run(job.ws, env, TEXT_TEMPLATE, job.context, refs=LinkRefs()))
+    fields = job.fields
+    html = fields.bind_html_urls(html)
+    text = _tidy_text(fields.restore(run(job.ws, env, TEXT_TEMPLATE, job.context, refs=LinkRefs(fields.bind_url))))
+    parts = [html, text, job.context["subject"], job.context["preheader"], mjml_text]
+    salt, found = fields.salt, fields.fields
+    if fields.unsalted(*parts, *(f.template for f in found.values())):
+        parts = [fields.unsalt(p) for p in parts]
+        salt, found = "", fields.unsalted_fields()
+    html, text, subject, preheader, mjml_text = parts
     variant = RenderedVariant(
         edition=job.loaded.name, language=job.language, audiences=job.audiences,
-        subject=job.context["subject"], preheader=job.context["preheader"],
-        html=html, text=text, fields=dict(job.fields.fields),
+        subject=subject, preheader=preheader, html=html, text=text, fields=dict(found), salt=salt,
     )
     log.debug("rendered %s %s: %d bytes of HTML", job.loaded.name, variant.key, len(html))
     return Rendering(variant, mjml_text)
@@ -133,5 +140,5 @@ def _render(job: _Job, env: Environment) -> Rendering:
 
 def _tidy_text(text: str) -> str:
     """No trailing spaces, at most one empty line in a row, one final newline."""
-    lines = [line.rstrip() for line in restore_tokens(text).split("\n")]
+    lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"

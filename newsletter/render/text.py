@@ -6,23 +6,43 @@ never by scraping the HTML.
 """
 from __future__ import annotations
 
+import re
 import textwrap
-from typing import Callable
+from typing import Callable, Iterator
 
 from markdown_it.tree import SyntaxTreeNode
 
 from newsletter.content.markdown import parser
 
 WIDTH = 78
+# Placeholders are salted while rendering and usually unsalted afterwards (render.fields), so
+# text is measured as if they were unsalted: the same text wraps the same way either way.
+_SALTED = re.compile(r"%%MF[A-Z]+(\d+)%%")
+_STAND_IN = re.compile(r"\x00\x01*\x00")   # control characters never reach rendering
+
+
+def width(text: str) -> int:
+    """The length ``text`` will have once its placeholders are unsalted."""
+    return len(_SALTED.sub(lambda m: f"%%MF{m.group(1)}%%", text))
+
+
+def _stand_ins(text: str) -> tuple[str, Iterator[str]]:
+    """``text`` with each salted placeholder replaced by a stand-in as long as the unsalted
+    placeholder, and the placeholders in order (to put back with ``_STAND_IN``)."""
+    found = [m.group(0) for m in _SALTED.finditer(text)]
+    text = _SALTED.sub(lambda m: "\x00" + "\x01" * (len(m.group(1)) + 4) + "\x00", text)
+    return text, iter(found)
 
 
 class LinkRefs:
     """Numbered references for the text part: each URL gets one number, in reading order."""
 
-    def __init__(self) -> None:
+    def __init__(self, bind: Callable[[str], str] = lambda url: url) -> None:
         self.urls: list[str] = []
+        self.bind = bind   # a URL holding merge fields -> its link field (render.fields)
 
     def ref(self, url: str) -> str:
+        url = self.bind(url)
         if url not in self.urls:
             self.urls.append(url)
         return f"[{self.urls.index(url) + 1}]"
@@ -32,13 +52,14 @@ class LinkRefs:
         out = []
         for i, url in enumerate(self.urls, 1):
             label = f"[{i}]"
-            out += [f"{label} {url}"] if len(label) + 1 + len(url) <= WIDTH else [label, url]
+            out += [f"{label} {url}"] if len(label) + 1 + width(url) <= WIDTH else [label, url]
         return out
 
 
 def wrap(text: str, width: int = WIDTH, indent: str = "", first: str | None = None) -> str:
     """Wrap each line of ``text``; words (URLs) longer than the width stay whole."""
     first = indent if first is None else first
+    text, placeholders = _stand_ins(text)
     out: list[str] = []
     for i, line in enumerate(text.split("\n")):
         wrapper = textwrap.TextWrapper(
@@ -46,13 +67,13 @@ def wrap(text: str, width: int = WIDTH, indent: str = "", first: str | None = No
             break_long_words=False, break_on_hyphens=False,
         )
         out += wrapper.wrap(line) or [(first if i == 0 else indent).rstrip()]
-    return "\n".join(out)
+    return _STAND_IN.sub(lambda _: next(placeholders), "\n".join(out))
 
 
 def underline(title: str, char: str = "-") -> str:
     """A heading: the wrapped title and a rule as long as its longest line."""
     text = wrap(" ".join(title.split()))
-    longest = max(len(line) for line in text.split("\n"))
+    longest = max(width(line) for line in text.split("\n"))
     return f"{text}\n{char * longest}"
 
 
@@ -114,7 +135,7 @@ def _inline(node: SyntaxTreeNode, refs: LinkRefs, img: Callable[[str], str]) -> 
         elif kind == "link":
             label = _inline(child, refs, img)
             href = str(child.attrs.get("href", ""))
-            out.append(href if label.strip() == href else f"{label} {refs.ref(href)}")
+            out.append(refs.bind(href) if label.strip() == href else f"{label} {refs.ref(href)}")
         elif kind == "image":
             out.append(img(child.content))
         else:  # em, strong, ...: the words without the emphasis

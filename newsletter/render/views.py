@@ -13,9 +13,9 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from newsletter.content.markdown import parser
-from newsletter.content.model import Event, text_for, text_marker
+from newsletter.content.model import Event, is_url_field, text_for, text_marker
 from newsletter.render import dates
-from newsletter.render.fields import FieldRegistry, restore_tokens
+from newsletter.render.fields import FieldRegistry
 from newsletter.render.text import LinkRefs, markdown_to_text
 
 IMAGE_FIELDS = ("image", "src")
@@ -25,9 +25,10 @@ class Md:
     """An editor's Markdown text (merge fields already tokens), rendered on demand:
     ``{{ block.body }}`` in an MJML template gives HTML, ``{{ block.body | text }}`` text."""
 
-    def __init__(self, source: str, image_url: Callable[[str], str]):
+    def __init__(self, source: str, image_url: Callable[[str], str], restore: Callable[[str], str]):
         self.source = source
         self._image_url = image_url
+        self._restore = restore
 
     def __html__(self) -> str:
         md = parser()
@@ -36,14 +37,14 @@ class Md:
             for child in tok.children or ():
                 if child.type == "image":
                     child.attrSet("src", self._image_url(str(child.attrGet("src") or "")))
-        return restore_tokens(md.renderer.render(tokens, md.options, {})).strip()
+        return self._restore(md.renderer.render(tokens, md.options, {})).strip()
 
     @property
     def html(self) -> Markup:
         return Markup(self.__html__())
 
     def text(self, refs: LinkRefs, indent: str = "") -> str:
-        return restore_tokens(markdown_to_text(self.source, refs, indent))
+        return self._restore(markdown_to_text(self.source, refs, indent))
 
     def __str__(self) -> str:
         return self.source
@@ -83,7 +84,9 @@ def _convert(name: str, info: Any, value: Any, cx: ViewContext) -> Any:
     marker = text_marker(info)
     if marker is not None:
         text = cx.text(value)
-        return Md(text, cx.image_url) if marker.markdown else text
+        return Md(text, cx.image_url, cx.fields.restore) if marker.markdown else text
+    if is_url_field(info) and isinstance(value, str):
+        return cx.fields.tokenize(value)   # bound as one link field after rendering
     if name in IMAGE_FIELDS and isinstance(value, str):
         return cx.image_url(value)
     if isinstance(value, BaseModel):

@@ -51,6 +51,7 @@ class ImportOptions:
     status: str | None = None        # for rows that give none (default: subscribed)
     strict: bool = False
     now: str = ""                    # consent time for rows the importer vouches for
+    known_attributes: frozenset[str] = frozenset()  # attribute columns that need no note
 
 
 @dataclass
@@ -62,6 +63,7 @@ class ImportSummary:
     rejected: int = 0
     suppressed: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first MAX_REPORTED
+    notes: list[str] = field(default_factory=list)  # about the file's columns, each once
     written: bool = True
 
     @property

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from newsletter.subscribers import names
+
 STATUSES = ("subscribed", "unconfirmed", "unsubscribed", "cleaned", "blocklisted")
 # Words other tools use for the same states.
 STATUS_ALIASES = {
@@ -202,23 +204,37 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # Codes and tag lists repeat from row to row, so their checks are cached (bounded).
 @lru_cache(maxsize=1024)
 def normalise_language(value: str | None) -> str | None:
+    """A language code ('de', 'pt-BR'), or a language's name in one of the network's languages
+    ('Deutsch', 'German', 'alemán' -> 'de')."""
     if value is None or not str(value).strip():
         return None
     head, _, rest = str(value).strip().replace("_", "-").partition("-")
     text = head.lower() + (f"-{rest}" if rest else "")
-    if not _LANG.match(text):
-        raise InvalidValue("language", f"expected a language code like 'en' or 'pt-BR', got {value!r}")
-    return text
+    if _LANG.match(text):
+        return text
+    return _from_name("language", str(value).strip(), names.language_code(str(value)),
+                      "a language code like 'en' or 'pt-BR', or a language's name like 'Deutsch'")
 
 
 @lru_cache(maxsize=1024)
 def normalise_country(value: str | None) -> str | None:
+    """A two-letter country code ('DE'), or a country's name in one of the network's
+    languages ('Deutschland', 'Germany', 'Alemania' -> 'DE')."""
     if value is None or not str(value).strip():
         return None
     text = str(value).strip().upper()
-    if not _COUNTRY.match(text):
-        raise InvalidValue("country", f"expected a two-letter country code like 'DE', got {value!r}")
-    return text
+    if _COUNTRY.match(text):
+        return text
+    return _from_name("country", str(value).strip(), names.country_code(str(value)),
+                      "a two-letter country code like 'DE', or a country's name like 'Deutschland'")
+
+
+def _from_name(field_name: str, value: str, code: str | None, expected: str) -> str:
+    if code == names.AMBIGUOUS:
+        raise InvalidValue(field_name, f"{value!r} names more than one {field_name}; write its code instead")
+    if code is None:
+        raise InvalidValue(field_name, f"expected {expected}, got {value!r}")
+    return code
 
 
 def normalise_status(value: str | None, field_name: str = "status") -> str | None:
@@ -316,6 +332,21 @@ def normalise_consent(values: dict[str, Any]) -> dict[str, Any]:
             value = value.strip() if isinstance(value, str) else str(value).strip()
         if value:
             out[key] = value
+    return out
+
+
+def differences(before: Subscriber, after: Subscriber) -> dict[str, list[Any]]:
+    """What changed in the editable fields and the attributes, as ``{name: [before, after]}``
+    (an attribute that is absent: None): for the record of an edit and for its output."""
+    out: dict[str, list[Any]] = {}
+    for name in ("name", "first_name", "last_name", "language", "country", "tags"):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            out[name] = [old, new]
+    for name in sorted(set(before.attributes) | set(after.attributes)):
+        old, new = before.attributes.get(name), after.attributes.get(name)
+        if old != new or (name in before.attributes) != (name in after.attributes):
+            out[f"attributes.{name}"] = [old, new]
     return out
 
 

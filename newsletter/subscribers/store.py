@@ -19,8 +19,8 @@ from typing import Any, Callable, Iterable, Iterator
 from newsletter.core.config import Workspace
 from newsletter.core.db import connect, migrate, transaction, translate
 from newsletter.core.errors import DatabaseBusy, DatabaseLocked, SubscriberError
-from newsletter.subscribers.models import (InvalidValue, Subscriber, display_name, email_key, iso, normalise_consent,
-                     normalise_email, utc_now)
+from newsletter.subscribers.models import (InvalidValue, Subscriber, differences, display_name, email_key, iso,
+                                           normalise_consent, normalise_email, utc_now)
 from newsletter.subscribers.schema import MIGRATIONS
 from newsletter.subscribers.segments import Segment, Segments, load_segments
 
@@ -216,6 +216,21 @@ class Store:
             self._event(current.stored_id, "resubscribe", {"previous_status": current.status,
                                                     "previous_consent": current.consent})
         return self.require(current.stored_id)
+
+    def edit(self, email: str, change: Callable[[Subscriber], Subscriber], *, source: str = "",
+             dry_run: bool = False) -> tuple[Subscriber, Subscriber, dict[str, list[Any]]]:
+        """Change one person's fields and attributes: ``change`` gets them as stored and returns
+        them changed (see editing.apply). Read, change and write are one transaction, and the
+        change is recorded as an event with what each value was. Returns (before, after, changes);
+        with ``dry_run`` nothing is written."""
+        with self.transaction():
+            before = self.require(email)
+            after = change(before)
+            changed = differences(before, after)
+            if changed and not dry_run:
+                self.update_many([after])
+                self._event(before.stored_id, "edit", {"changes": changed, "source": source})
+        return before, (after if dry_run or not changed else self.require(before.stored_id)), changed
 
     def record_bounce(self, subscriber_id: int, limit: int) -> bool:
         """Count a hard bounce; at ``limit`` bounces a subscribed person becomes 'cleaned'.

@@ -20,9 +20,13 @@ BLOCK = """  - type: article
 @dataclass
 class Case:
     name: str
-    edition: str
+    edition: str | bytes
     expected: list[str]
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    # name in the edition folder -> link target, relative to the edition folder
+    links: dict[str, str] = field(default_factory=dict)
+    # files beside the edition folder (workspace-relative), e.g. what a link points to
+    outside: dict[str, str] = field(default_factory=dict)
 
 
 E = "issues/bad/edition.yaml"
@@ -88,4 +92,138 @@ CASES = [
          [f"{E}:7:5: blocks[0].title: missing required key 'title'",
           f"{E}:8:5: blocks[0].titel: unknown key 'titel'; did you mean 'title'?",
           f"{E}:9:5: blocks[1].alt: missing required key 'alt'"]),
+]
+
+
+# -- issue 16: security, mistakes that pass, errors that lose their place ---------------------
+SECRET = "root:x:0:0:secret line from a system file\n"
+EVENT = ("  - type: events\n    title: Dates\n    events:\n"
+         "      - title: Meeting\n        start: 2026-12-10T10:00\n        timezone: {tz}\n"
+         "        place: Stuttgart\n")
+
+
+def _deep(levels: int) -> str:
+    return HEAD + BLOCK + "    title: " + "[" * levels + "x" + "]" * levels + "\n"
+
+
+CASES += [
+    Case("translation symlinked to a file outside the edition", HEAD + "  - file: story.md\n",
+         [f"{E}:7:5: blocks[0].file: translation 'story.de.md' leads outside the edition folder "
+          "through a symbolic link; copy the file into bad/"],
+         files={"story.md": "---\ntype: article\ntitle: Story\n---\nBody.\n"},
+         links={"story.de.md": "../../secret.txt"}, outside={"secret.txt": SECRET}),
+    Case("included file symlinked outside the edition", HEAD + "  - file: story.md\n",
+         [f"{E}:7:5: blocks[0].file: Markdown file 'story.md' leads outside the edition folder "
+          "through a symbolic link; copy the file into bad/"],
+         links={"story.md": "../../secret.md"},
+         outside={"secret.md": "---\ntype: article\ntitle: Secret\n---\nSecret body.\n"}),
+    Case("included file reached with ..", HEAD + "  - file: ../other/story.md\n",
+         [f"{E}:7:5: blocks[0].file: Markdown file '../other/story.md' leads outside the edition "
+          "folder; copy the file into bad/"],
+         outside={"issues/other/story.md": "---\ntype: article\ntitle: Other\n---\nBody.\n"}),
+    Case("image symlinked outside the edition", HEAD + BLOCK + "    image: photo.png\n    alt: A photo\n",
+         [f"{E}:10:5: blocks[0].image: image 'photo.png' leads outside the edition folder through "
+          "a symbolic link; copy the file into bad/"],
+         links={"photo.png": "../../secret.txt"}, outside={"secret.txt": SECRET}),
+    Case("Markdown image outside the edition", HEAD + "  - type: markdown\n    body: |\n      Intro.\n\n"
+         "      ![A photo](../other/photo.png)\n",
+         [f"{E}:11:18: blocks[0].body: image '../other/photo.png' leads outside the edition folder; "
+          "copy the file into bad/"],
+         outside={"issues/other/photo.png": "PNG"}),
+    Case("empty image file", HEAD + BLOCK + "    image: photo.png\n    alt: A photo\n",
+         [f"{E}:10:5: blocks[0].image: image file 'photo.png' is empty (0 bytes); copy it again"],
+         files={"photo.png": b""}),
+    Case("empty image file in Markdown", HEAD + "  - type: markdown\n    body: 'See ![the hall](hall.jpg)'\n",
+         [f"{E}:8:28: blocks[0].body: image file 'hall.jpg' is empty (0 bytes); copy it again"],
+         files={"hall.jpg": b""}),
+    Case("YAML nested 1,000 levels", _deep(1000),
+         [f"{E}:10:41: lists and mappings are nested more than 32 levels deep; an edition needs "
+          "about 8: check the indentation and brackets"]),
+    Case("YAML nested 100,000 levels", _deep(100_000),
+         [f"{E}:10:41: lists and mappings are nested more than 32 levels deep; an edition needs "
+          "about 8: check the indentation and brackets"]),
+    Case("YAML nested by indentation", HEAD + BLOCK + "    title:\n" + "".join(
+        "  " * (i + 3) + f"k{i}:\n" for i in range(40)) + "  " * 43 + "x\n",
+         [f"{E}:40:65: lists and mappings are nested more than 32 levels deep; an edition needs "
+          "about 8: check the indentation and brackets"]),
+    Case("vertical tab pasted into a title", HEAD + "  - type: article\n    title: A\x0btitle\n",
+         [f"{E}:8:13: invisible vertical tab U+000B (often pasted from a word processor); delete it "
+          "or retype the text around it"]),
+    Case("form feed in a Markdown file", HEAD + "  - file: story.md\n",
+         ["issues/bad/story.md:6:7: invisible form feed U+000C (often pasted from a word processor); "
+          "delete it or retype the text around it"],
+         files={"story.md": "---\ntype: article\ntitle: Story\n---\nFirst.\nSecond\x0c paragraph.\n"}),
+    Case("C1 control character from a Windows file", HEAD + "  - type: article\n    title: \"Quote \x93here\x94\"\n",
+         [f"{E}:8:19: invisible control character U+0093 (often pasted from a word processor); "
+          "delete it or retype the text around it"]),
+    Case("UTF-16 without byte order mark", (HEAD + BLOCK).encode("utf-16-le"),
+         [f"{E}:1:1: file looks like UTF-16 without a byte order mark (Windows \"Unicode\"); save it "
+          "as UTF-8 (in Notepad: Save as > Encoding: UTF-8)"]),
+    Case("Latin-1 file", (HEAD + "  - type: article\n    title: Mütter\n").encode("latin-1"),
+         [f"{E}:8:13: file is not valid UTF-8 (byte 0xFC; perhaps saved as Windows-1252 or Latin-1); "
+          "save it as UTF-8"]),
+]
+
+MD = "  - type: markdown\n    body: |\n      Intro.\n\n"
+CASES += [
+    Case("link whose merge-field default is javascript:", HEAD + MD +
+         '      Visit [your centre]({{ attributes.centre or "javascript:alert(1)" }}) today.\n',
+         [f"{E}:11:27: blocks[0].body: link: expected an absolute http(s) or mailto: link, got "
+          "'javascript:alert(1)' (a merge field that starts a link needs a default that is a link "
+          'itself: {{ attributes.site or "https://example.org" }})']),
+    Case("button whose merge-field default is data:", HEAD + BLOCK +
+         "    button:\n      label: Go\n      url: '{{ attributes.centre or \"data:text/html,hi\" }}'\n",
+         [f"{E}:12:7: blocks[0].button.url: expected an absolute http(s) or mailto: link, got "
+          "'data:text/html,hi' (a merge field that starts a link needs a default that is a link "
+          'itself: {{ attributes.site or "https://example.org" }})']),
+    Case("link that is a merge field without default", HEAD + BLOCK + "    link: '{{ attributes.centre }}'\n",
+         [f"{E}:10:5: blocks[0].link: expected an absolute http(s) or mailto: link, got '' (a merge "
+          "field that starts a link needs a default that is a link itself: "
+          '{{ attributes.site or "https://example.org" }})']),
+    Case("Mailchimp merge tag", HEAD + "  - type: article\n    title: Hello *|FNAME|*\n",
+         [f"{E}:8:18: blocks[0].title: '*|FNAME|*' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?"]),
+    Case("single-brace, percent and Word merge tags", HEAD + MD.replace("Intro.", "Liebe {first_name},") +
+         "      dear %FIRSTNAME% and «Vorname».\n",
+         [f"{E}:9:13: blocks[0].body: '{{first_name}}' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?",
+          f"{E}:11:12: blocks[0].body: '%FIRSTNAME%' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?",
+          f"{E}:11:28: blocks[0].body: '«Vorname»' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?"]),
+    Case("Brevo-style field in our braces", HEAD + "  - type: article\n    title: 'Hi {{ contact.FIRSTNAME }}'\n",
+         [f"{E}:8:16: blocks[0].title: unknown merge field 'contact.FIRSTNAME'; did you mean {{{{ first_name }}}}?"]),
+    Case("Mailchimp tag in a link field", HEAD + BLOCK + "    link: https://example.org/?n=*|FNAME|*\n",
+         [f"{E}:10:5: blocks[0].link: '*|FNAME|*' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ first_name }}?"]),
+    Case("triple braces", HEAD + "  - type: article\n    title: '{{{first_name}}}'\n",
+         [f"{E}:8:13: blocks[0].title: '{{{{{{first_name}}}}}}' is another tool's merge tag and would be "
+          "mailed as it stands; did you mean {{ first_name }}?"]),
+    Case("dollar-brace tag and a custom attribute", HEAD + "  - type: article\n    title: 'For ${centre} and [[Nachname]]'\n",
+         [f"{E}:8:17: blocks[0].title: '${{centre}}' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ attributes.centre }}?",
+          f"{E}:8:31: blocks[0].title: '[[Nachname]]' is another tool's merge tag and would be mailed "
+          "as it stands; did you mean {{ last_name }}?"]),
+    Case("no-break space inside a link field", HEAD + BLOCK + '    link: "https://example.org/a\u00a0b"\n',
+         [f"{E}:10:5: blocks[0].link: a link may not hold U+00A0 (no-break space); got 'https://example.org/a\\xa0b'"]),
+    Case("no-break space inside a Markdown link", HEAD + "  - type: markdown\n    body: 'See [the page](https://example.org/a\u00a0b).'\n",
+         [f"{E}:8:27: blocks[0].body: link: a link may not hold U+00A0 (no-break space); got 'https://example.org/a\\xa0b'"]),
+    Case("zero-width space inside a Markdown link", HEAD + "  - type: markdown\n    body: 'See [the page](https://example.org/a\u200bb).'\n",
+         [f"{E}:8:27: blocks[0].body: link: a link may not hold U+200B (zero width space); got 'https://example.org/a\\u200bb'"]),
+    Case("mailto without an address", HEAD + "  - type: markdown\n    body: 'Write [to us](mailto:?cc=office@example.org).'\n",
+         [f"{E}:8:26: blocks[0].body: link: a mailto: link needs an address (mailto:office@example.org), "
+          "got 'mailto:?cc=office@example.org'"]),
+    Case("mailto in a button without a domain", HEAD + BLOCK + "    button:\n      label: Mail\n      url: mailto:office@\n",
+         [f"{E}:12:7: blocks[0].button.url: a mailto: link needs an address (mailto:office@example.org), "
+          "got 'mailto:office@'"]),
+]
+
+CASES += [
+    Case("broken front matter in an included file", HEAD + "  - file: story.md\n",
+         ["issues/bad/story.md:4:1: YAML syntax error: did not find expected ',' or ']' "
+          "(while parsing a flow sequence)"],
+         files={"story.md": "---\ntype: article\ntitle: [Story\n---\nBody.\n"}),
+    Case("front matter that is never closed", HEAD + "  - file: story.md\n",
+         ["issues/bad/story.md:1:1: front matter starts with '---' but has no closing '---' line"],
+         files={"story.md": "---\ntype: article\ntitle: Story\nBody.\n"}),
 ]

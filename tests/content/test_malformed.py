@@ -15,13 +15,16 @@ from .cases import CASES, Case
 def write_case(ws: Path, case: Case) -> None:
     folder = ws / "issues" / "bad"
     folder.mkdir(parents=True)
-    (folder / "edition.yaml").write_text(case.edition, encoding="utf-8")
-    for name, text in case.files.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    for path, text in [(folder / "edition.yaml", case.edition), *((folder / n, t) for n, t in case.files.items()),
+                       *((ws / n, t) for n, t in case.outside.items())]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    for name, target in case.links.items():
+        (folder / name).symlink_to(target)
 
 
 def test_corpus_is_large_enough() -> None:
-    assert len(CASES) >= 15
+    assert len(CASES) >= 53  # 23 before issue 16, at least 30 added
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -54,6 +55,19 @@ def test_broken_settings_are_shown_not_fatal(sample_ws: Path) -> None:
 
 
 def test_unknown_edition_is_refused_with_a_suggestion(sample_ws: Path) -> None:
-    result = CliRunner().invoke(main, ["-C", str(sample_ws), "preview", "2026-1", "--no-open"])
+    result = CliRunner().invoke(main, ["-C", str(sample_ws), "preview", "2026-1", "--no-open", "--port", "0"])
     assert result.exit_code == 1
     assert "no edition '2026-1'; did you mean '2026-11'?" in result.output
+
+
+def test_the_edition_is_checked_before_the_port_is_bound(sample_ws: Path) -> None:
+    """A wrong edition name is the error, even when the port is taken (the port is never tried)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["-C", str(sample_ws), "preview", "2026-1", "--no-open",
+                                           "--port", str(port)])
+    assert result.exit_code == 1
+    assert "no edition '2026-1'; did you mean '2026-11'?" in result.output
+    assert "in use" not in result.output

@@ -8,7 +8,7 @@ import pytest
 
 from newsletter.core.config import load_workspace
 from newsletter.content.loader import load_edition
-from newsletter.content.merge import TOKEN_RE
+
 from newsletter.core.errors import RenderError
 from newsletter.render import render_edition, render_mjml, render_variant, variants
 
@@ -64,7 +64,7 @@ def test_merge_fields_become_placeholders_registered_per_variant(sample_ws: Path
     }
     for part in (variant.html, variant.text):
         assert "{{" not in part
-        assert set(TOKEN_RE.findall(part)) == {"0", "1", "2", "3"}
+        assert set(variant.token_re.findall(part)) == {"0", "1", "2", "3"}
     assert "Liebe %%MF2%%, in diesem Monat" in variant.html
     assert 'href="%%MF0%%"' in variant.html and 'href="%%MF1%%"' in variant.html
     assert "\n%%MF0%%\n" in variant.text
@@ -95,9 +95,13 @@ def test_a_merge_field_in_a_markdown_link_survives(kitchen_ws: Path) -> None:
     edit(kitchen_ws, "2099-01", "Do the thing now, please.", "'[Your page](https://kitchen.example.org/p?n={{first_name}})'")
     ws, loaded = load(kitchen_ws, "2099-01")
     variant = render_variant(ws, loaded, "en", ())
-    token = next(t for t, f in variant.fields.items() if f.field == "first_name" and f.default == "")
-    assert f'href="https://kitchen.example.org/p?n={token}"' in variant.html
-    assert f"https://kitchen.example.org/p?n={token}" in variant.text
+    name = next(t for t, f in variant.fields.items() if f.field == "first_name" and f.default == "")
+    # the whole link is one field, filled and checked per recipient (content.merge.fill_url)
+    link = next(t for t, f in variant.fields.items() if f.field == "url")
+    assert variant.fields[link].template == f"https://kitchen.example.org/p?n={name}"
+    assert variant.fields[link].default == "https://kitchen.example.org/p?n="
+    assert f'href="{link}"' in variant.html
+    assert re.search(rf"^\[\d+\] {re.escape(link)}$", variant.text, re.M)
 
 
 def test_editor_text_is_escaped_in_html_and_raw_in_text(kitchen_ws: Path) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content.merge import TOKEN_RE
 from newsletter.content.model import text_for
 from newsletter.render import variant_key, variants
 from newsletter.publish.build import build_edition
@@ -60,7 +59,7 @@ def variants_of(result) -> list[tuple[dict, str, str]]:
 
 
 def fill(text: str, fields: dict) -> str:
-    return TOKEN_RE.sub(lambda m: fields[m.group(0)]["default"], text)
+    return re.sub(r"%%MF[A-Z]*\d+%%", lambda m: fields[m.group(0)]["default"], text)
 
 
 @pytest.mark.parametrize("sample", ALL, ids=lambda s: s.id)

@@ -117,7 +117,7 @@ def test_add_show_unsubscribe_resubscribe(cli: Cli) -> None:
 def test_add_refuses_bad_values(cli: Cli) -> None:
     for args, message in [(["not-an-address"], "not a valid e-mail address"),
                           (["a@example.org", "--name", "=?utf-8?q?x?="], "encoded-word"),
-                          (["a@example.org", "--country", "Germany"], "two-letter country code")]:
+                          (["a@example.org", "--country", "Mittelerde"], "two-letter country code")]:
         result = cli("subscribers", "add", *args)
         assert result.exit_code == 1 and message in result.stderr
     assert cli("subscribers", "show", "nobody@example.org").exit_code == 1

@@ -95,7 +95,7 @@ def test_codes_are_normalised() -> None:
     assert normalise_country(" de ") == "DE"
     assert normalise_status("Bounced") == "cleaned"
     assert normalise_status("blacklisted") == "blocklisted"
-    for bad, fn in [("english", normalise_language), ("Germany", normalise_country), ("gone", normalise_status)]:
+    for bad, fn in [("Elbisch", normalise_language), ("Mittelerde", normalise_country), ("gone", normalise_status)]:
         with pytest.raises(InvalidValue):
             fn(bad)
 

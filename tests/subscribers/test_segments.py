@@ -65,7 +65,7 @@ segments:
   all:
     rule: {field: language, equals: en}
   a:
-    rule: {field: language, equals: english}
+    rule: {field: language, equals: elbisch}
   b:
     rule: {field: country}
   c:

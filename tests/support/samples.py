@@ -1,17 +1,20 @@
-"""Fixtures for the rendering tests: the sample editions (whatever exists in the repository's
-root workspace and under examples/), a test workspace with every block type, and one build of
+"""Fixtures for the rendering tests: the sample editions (named in tests/support/workspaces.py,
+read from fixture copies of their workspaces), a test workspace with every block type, and one build of
 each, made once per session and shared by the read-only tests."""
 from __future__ import annotations
 
+import atexit
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from newsletter.core.config import Workspace, load_workspace
-from newsletter.content.loader import LoadedEdition, edition_names, load_edition
+from newsletter.content.loader import LoadedEdition, load_edition
 from newsletter.publish.build import BuildResult, build_edition
+from tests.support.workspaces import SAMPLE_WORKSPACES, copy_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "render" / "data"
@@ -21,15 +24,21 @@ GOLDEN = ROOT / "tests" / "golden"
 
 @dataclass(frozen=True)
 class Sample:
-    """One sample edition: which workspace (label) and which edition."""
+    """One sample edition: which workspace (label) and which edition. ``root`` is the
+    workspace the tests read: for the repository's sample workspaces a fixture copy holding
+    only their named editions (see tests/support/workspaces.py)."""
 
     label: str
-    root: Path
+    source: Path
     edition: str
 
     @property
     def id(self) -> str:
         return f"{self.label}/{self.edition}"
+
+    @property
+    def root(self) -> Path:
+        return fixture_workspace(self.label) if self.label in SAMPLE_WORKSPACES else self.source
 
     def ws(self) -> Workspace:
         return load_workspace(self.root)
@@ -39,20 +48,25 @@ class Sample:
         return load_edition(ws, self.edition)
 
 
-def sample_workspaces() -> list[tuple[str, Path]]:
-    found = [("root", ROOT)]
-    examples = ROOT / "examples"
-    if examples.is_dir():
-        found += [(p.name, p) for p in sorted(examples.iterdir()) if (p / "newsletter.yaml").is_file()]
-    return found
+_COPIES: dict[str, Path] = {}
+
+
+def fixture_workspace(label: str) -> Path:
+    """The fixture copy of sample workspace ``label``, made on first use (one per test
+    process) and removed when the process ends. Read-only for the tests that share it."""
+    if label not in _COPIES:
+        base = Path(tempfile.mkdtemp(prefix="newsletter-samples-"))
+        atexit.register(shutil.rmtree, base, True)
+        source, editions = SAMPLE_WORKSPACES[label]
+        _COPIES[label] = copy_workspace(source, base / label, editions)
+    return _COPIES[label]
 
 
 def sample_editions() -> list[Sample]:
-    out = []
-    for label, root in sample_workspaces():
-        ws = load_workspace(root)
-        out += [Sample(label, root, name) for name in edition_names(ws)]
-    return out
+    """The named sample editions (never "whatever is in the folder": an edition an editor
+    adds to the repository's workspace is not a test case)."""
+    return [Sample(label, source, edition) for label, (source, editions) in SAMPLE_WORKSPACES.items()
+            for edition in editions]
 
 
 SAMPLES = sample_editions()

@@ -35,9 +35,11 @@ def import_file(store: Store, path: Path | str, *, fmt: str = "auto", options: I
     """Import one file into ``store``; see ImportSummary for what happened to each row."""
     options = options or ImportOptions()
     options.now = options.now or store.now()
+    notes: list[str] = []
     rows = read_rows(Path(path), fmt=fmt, options=options, column_map=column_map or {},
-                     encoding=encoding, progress=progress)
+                     encoding=encoding, progress=progress, notes=notes)
     summary = run_import(store, rows, options)
+    summary.notes = list(dict.fromkeys(notes))  # a ZIP's member files share their columns
     log.info("imported %s: %s", path, summary.line())
     return summary
 
@@ -52,9 +54,12 @@ def input_size(path: Path | str) -> int:
 
 
 def read_rows(path: Path, *, fmt: str, options: ImportOptions, column_map: dict[str, str],
-              encoding: str, progress: Progress | None) -> Iterator[Subscriber | RowError]:
+              encoding: str, progress: Progress | None,
+              notes: list[str] | None = None) -> Iterator[Subscriber | RowError]:
     """Every row of the file, checked. Raises SourceError for a problem with the whole file
-    (unknown format, bad header) before any row is produced."""
+    (unknown format, bad header) before any row is produced. What the editor should know
+    about the columns (read through a synonym, kept as attributes) is added to ``notes``."""
+    notes = [] if notes is None else notes
     if fmt not in FORMATS:
         raise SourceError(path, None, None, f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
     if not path.is_file():
@@ -62,13 +67,14 @@ def read_rows(path: Path, *, fmt: str, options: ImportOptions, column_map: dict[
     if zipfile.is_zipfile(path):
         if fmt not in ("auto", "mailchimp"):
             raise SourceError(path, None, None, f"is a ZIP file; only Mailchimp exports come as ZIP, not {fmt}")
-        return _zip_rows(path, options, column_map, encoding, progress)
+        return _zip_rows(path, options, column_map, encoding, progress, notes)
     raw = path.open("rb")
     try:
         reader = _open_format(text_stream(raw, encoding, progress), str(path), fmt, options, column_map)
     except BaseException:
         raw.close()
         raise
+    notes += getattr(reader, "notes", [])
     return _closing(reader.rows(), raw)
 
 
@@ -78,13 +84,13 @@ def _closing(rows: Iterator[Subscriber | RowError], handle: io.IOBase) -> Iterat
 
 
 def _zip_rows(path: Path, options: ImportOptions, column_map: dict[str, str], encoding: str,
-              progress: Progress | None) -> Iterator[Subscriber | RowError]:
+              progress: Progress | None, notes: list[str]) -> Iterator[Subscriber | RowError]:
     archive = zipfile.ZipFile(path)
     try:
         members = mailchimp.zip_members(path, archive)
         for member in members:  # check every header before the first row is written
             with archive.open(member.name) as raw:
-                _mailchimp_member(path, member.name, raw, options, column_map, encoding, None)
+                notes += _mailchimp_member(path, member.name, raw, options, column_map, encoding, None).notes
     except BaseException:
         archive.close()
         raise
@@ -104,7 +110,8 @@ def _zip_stream(archive: zipfile.ZipFile, path: Path, members: list[mailchimp.Me
 def _mailchimp_member(path: Path, name: str, raw: IO[bytes], options: ImportOptions,
                       column_map: dict[str, str], encoding: str, progress: Progress | None) -> MailchimpCsv:
     text = text_stream(raw, encoding, progress)
-    inp = _mapped(open_csv(text, f"{path}/{name}"), column_map)
+    # The three files of a ZIP differ in their last columns: a mapping need not fit each.
+    inp = _mapped(open_csv(text, f"{path}/{name}"), column_map, every=False)
     return MailchimpCsv(inp, options, file_name=name)
 
 
@@ -138,11 +145,19 @@ def _looks_jsonl(text: io.TextIOWrapper, label: str) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
-def _mapped(inp: CsvInput, column_map: dict[str, str]) -> CsvInput:
-    """Rename header columns (``--map-column "E-Mail-Adresse=Email Address"``)."""
-    if column_map:
-        lower = {k.strip().lower(): v.strip() for k, v in column_map.items()}
-        inp.header = [lower.get(h.lower(), h) for h in inp.header]
+def _mapped(inp: CsvInput, column_map: dict[str, str], every: bool = True) -> CsvInput:
+    """Rename header columns (``--map-column "E-Mail-Adresse=Email Address"``). With ``every``,
+    a mapping for a column the file does not have is an error (a typo would else go unnoticed)."""
+    if not column_map:
+        return inp
+    lower = {k.strip().lower(): v.strip() for k, v in column_map.items()}
+    present = {h.lower() for h in inp.header}
+    missing = [k for k in column_map if k.strip().lower() not in present]
+    if every and missing:
+        raise SourceError(inp.label, inp.header_line, None,
+                          f"--map-column {missing[0]!r}: the file has no such column; its columns are: "
+                          f"{', '.join(inp.header)}")
+    inp.header = [lower.get(h.lower(), h) for h in inp.header]
     return inp
 
 

@@ -14,6 +14,8 @@ from newsletter.core.errors import SourceError
 from newsletter.subscribers.importing import ImportOptions, RowError, subscriber_from, check_attribute_name, check_attributes, check_value
 from newsletter.subscribers.models import InvalidValue, Subscriber, split_tags
 from newsletter.subscribers.importers.csvread import CsvInput, check_header, undecodable
+from newsletter.subscribers.importers.headers import SURNAME_BESIDE_FIRST, attribute_note, closest
+from newsletter.subscribers.names import fold
 
 # Where a column's cells go:
 FIELD = "field"            # a Subscriber field (key: its name)
@@ -38,7 +40,8 @@ class CsvFormat:
         self.input = inp
         self.label = inp.label
         self.options = options
-        self.plan: Plan = self.make_plan(inp.header)
+        self.notes: list[str] = []  # what the editor should know about the columns ("Note: ...", "Warning: ...")
+        self.plan: Plan = self.settle(self.make_plan(inp.header))
         self.default_consent: dict[str, Any] = {}
         self._index()
 
@@ -54,11 +57,49 @@ class CsvFormat:
         self._other = [(kind, key, self.plan[i][2], i) for kind in (TAGS, QUOTED_TAGS, ATTR_JSON, ATTRIBUTES)
                        for key, i in by_kind.get(kind, [])]
         self._width = len(self.plan)
+        self._columns = {key: column for kind, key, column in self.plan if kind in (FIELD, TAGS, QUOTED_TAGS)}
         for key, _ in self._attrs + by_kind.get(ATTR_JSON, []):
             check_attribute_name(key)
 
     def make_plan(self, header: list[str]) -> Plan:
         raise NotImplementedError
+
+    def explicit(self, kind: str, key: str, column: str) -> bool:
+        """Whether the column names its field exactly (not through a synonym): such a column
+        wins when two columns mean the same field."""
+        return True
+
+    def deliberate(self, column: str) -> bool:
+        """Whether a column is known to be an attribute (no note about it)."""
+        return column in self.options.known_attributes
+
+    def settle(self, plan: Plan) -> Plan:
+        """One column per field, the family name beside a first name, and notes on the way."""
+        plan = _surname_beside_first(plan)
+        taken: dict[str, int] = {}
+        for i, (kind, key, column) in enumerate(plan):
+            if kind not in (FIELD, TAGS, QUOTED_TAGS):
+                continue
+            if key not in taken:
+                taken[key] = i
+                continue
+            keep, drop = taken[key], i
+            if self.explicit(kind, key, column) and not self.explicit(*plan[keep]):
+                keep, drop = drop, keep
+            taken[key] = keep
+            dropped = plan[drop][2]
+            plan[drop] = (ATTR, dropped, dropped)
+            self.notes.append(f"Warning: columns {plan[keep][2]!r} and {dropped!r} both mean {key}: {plan[keep][2]!r} "
+                              f"is read as {key}, {dropped!r} is kept as an attribute")
+        understood = [f"{column!r} as {key}" for kind, key, column in plan
+                      if kind in (FIELD, TAGS) and not self.explicit(kind, key, column)]
+        if understood:
+            self.notes.append("Note: columns read as subscriber fields: " + ", ".join(understood))
+        unknown = [closest(column) for kind, key, column in plan
+                   if kind == ATTR and key == column and not self.deliberate(column)]
+        if unknown:
+            self.notes.append("Warning: " + attribute_note(unknown))
+        return plan
 
     def header_error(self, message: str) -> SourceError:
         return SourceError(self.label, self.input.header_line, None, message)
@@ -79,7 +120,9 @@ class CsvFormat:
             values = self.finish(self.values(cells))
             return subscriber_from(values, self.options, self.default_consent)
         except InvalidValue as exc:
-            return RowError(self.label, line, str(exc))
+            column = self._columns.get(exc.field)
+            where = f"{column} ({exc.field})" if column and column != exc.field else exc.field
+            return RowError(self.label, line, f"{where}: {exc.reason}")
 
     def values(self, cells: list[str]) -> dict[str, Any]:
         """The row's values by field. An empty cell means "no value"; an attribute keeps its
@@ -126,6 +169,15 @@ def parse_json(cell: str, column: str) -> Any:
         return json.loads(cell)
     except json.JSONDecodeError as exc:
         raise InvalidValue(column, f"is not valid JSON ({exc.msg} at character {exc.pos + 1})") from None
+
+
+def _surname_beside_first(plan: Plan) -> Plan:
+    """'Name' beside 'Vorname' (or 'First name') is the family name, not the full name."""
+    keys = {key for kind, key, _ in plan if kind == FIELD}
+    if "first_name" not in keys or "last_name" in keys:
+        return plan
+    return [(kind, "last_name", column) if kind == FIELD and key == "name" and fold(column) in SURNAME_BESIDE_FIRST
+            else (kind, key, column) for kind, key, column in plan]
 
 
 def canonical(column: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from newsletter.core.errors import SourceError
 from newsletter.subscribers.importers.base import ATTR, CONSENT, FIELD, QUOTED_TAGS, CsvFormat, Plan
+from newsletter.subscribers.importers.headers import field_for
 
 EMAIL_COLUMN = "Email Address"
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -35,13 +36,32 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "unsub_time": (CONSENT, "withdrawn_at"),
     "unsub_reason": (CONSENT, "withdrawn_reason"),
 }
+# Columns Mailchimp adds to every export, in every account language: kept as attributes
+# without a note, and (two of them) what tells a translated export from a plain CSV.
+SYSTEM_COLUMNS = frozenset({
+    "member_rating", "optin_time", "optin_ip", "confirm_time", "confirm_ip", "latitude", "longitude", "gmtoff",
+    "dstoff", "timezone", "cc", "region", "last_changed", "leid", "euid", "notes", "tags", "unsub_time",
+    "unsub_campaign_title", "unsub_campaign_id", "unsub_reason", "unsub_reason_other", "clean_time",
+    "clean_campaign_title", "clean_campaign_id",
+})
+# Audience fields read as subscriber fields by their names in any language ("Vorname", "Land");
+# the export's own CC (country) wins over an audience field for the country.
+TRANSLATED_FIELDS = frozenset({"email", "first_name", "last_name", "language", "country"})
 # The ZIP's files, in the order they are read: withdrawals first, so that someone in both the
 # subscribed and the unsubscribed file lands unsubscribed and counts as one duplicate.
 MEMBER_FILES = (("unsubscribed_", "unsubscribed"), ("cleaned_", "cleaned"), ("subscribed_", "subscribed"))
 
 
 def looks_like(header: list[str]) -> bool:
-    return EMAIL_COLUMN.lower() in {h.lower() for h in header}
+    """A Mailchimp export: its email column, or (in an account in another language, which
+    translates the audience fields) its own system columns beside an email column."""
+    if EMAIL_COLUMN.lower() in {h.lower() for h in header}:
+        return True
+    return _has_system_columns(header) and any(field_for(h) == "email" for h in header)
+
+
+def _has_system_columns(header: list[str]) -> bool:
+    return len({h.lower() for h in header} & SYSTEM_COLUMNS) >= 2
 
 
 def status_from(name: str, header: list[str]) -> str:
@@ -71,7 +91,16 @@ class MailchimpCsv(CsvFormat):
         self.source = f"mailchimp: {posixpath.basename(file_name or self.label)}"
 
     def make_plan(self, header: list[str]) -> Plan:
-        return [(*COLUMNS.get(column.lower(), (ATTR, column)), column) for column in header]
+        # Translated names only in a real export: a plain CSV forced with --format mailchimp
+        # is refused for its missing email column, not read half right.
+        translate = _translated if looks_like(header) else (lambda column: (ATTR, column))
+        return [(*COLUMNS.get(column.lower(), translate(column)), column) for column in header]
+
+    def explicit(self, kind: str, key: str, column: str) -> bool:
+        return column.lower() in COLUMNS
+
+    def deliberate(self, column: str) -> bool:
+        return super().deliberate(column) or column.lower() in SYSTEM_COLUMNS
 
     def finish(self, values: dict[str, Any]) -> dict[str, Any]:
         values["status"] = self.status
@@ -79,6 +108,11 @@ class MailchimpCsv(CsvFormat):
         consent.setdefault("source", self.source)
         consent.setdefault("method", "mailchimp-opt-in")
         return values  # created_at: the opt-in time (see importing.subscriber_from)
+
+
+def _translated(column: str) -> tuple[str, str]:
+    field = field_for(column)
+    return (FIELD, field) if field in TRANSLATED_FIELDS else (ATTR, column)
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """A plain CSV with a header: ``email`` required; name, first_name, last_name, language, country,
 tags, status, created_at and consent_* columns optional; every other column is an attribute.
+Headers in the languages of the network are understood too ("E-Mail;Vorname;Nachname;Sprache;
+Land", see headers.py).
 
 The CSV export writes exactly this format, so an export imports back without loss:
 - an attribute whose name clashes with a field is written as ``attributes.<name>``;
@@ -10,8 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsletter.subscribers.models import CONSENT_KEYS
+from newsletter.subscribers.importing import RowError
+from newsletter.subscribers.models import CONSENT_KEYS, Subscriber
 from newsletter.subscribers.importers.base import ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, TAGS, CsvFormat, Plan, canonical
+from newsletter.subscribers.importers.headers import field_for
 
 FIELDS = ("email", "name", "first_name", "last_name", "language", "country", "tags", "status", "created_at")
 ALIASES = {
@@ -20,6 +24,10 @@ ALIASES = {
     "family_name": "last_name", "full_name": "name", "lang": "language", "created": "created_at",
 }
 CONSENT_COLUMNS = {f"consent_{key}": key for key in CONSENT_KEYS}
+# How a cell starts that a spreadsheet runs as a formula; the Excel export puts an apostrophe
+# before it, and "'" itself is on the list so that the apostrophe can be taken off again
+# without loss (see quote_for_excel, quote_for_import and unquote_cell).
+FORMULA_START = frozenset("=+-@\t\r'")
 JSON_SUFFIX = ":json"
 ATTRIBUTE_PREFIX = "attributes."
 
@@ -36,7 +44,19 @@ class PlainCsv(CsvFormat):
                                 "method": "importer-vouched", "time": self.options.now}
 
     def make_plan(self, header: list[str]) -> Plan:
-        return [column_plan(column) for column in header]
+        return [column_plan(unquote_cell(column)) for column in header]
+
+    def row(self, line: int, cells: list[str]) -> Subscriber | RowError:
+        if any(cell[:1] == "'" for cell in cells):
+            cells = [unquote_cell(cell) for cell in cells]
+        return super().row(line, cells)
+
+    def explicit(self, kind: str, key: str, column: str) -> bool:
+        name = canonical(column)
+        return ALIASES.get(name, name) == key
+
+    def deliberate(self, column: str) -> bool:
+        return super().deliberate(column) or column.startswith(ATTRIBUTE_PREFIX)
 
 
 def column_plan(column: str) -> tuple[str, str, str]:
@@ -54,7 +74,28 @@ def column_plan(column: str) -> tuple[str, str, str]:
         return CONSENT, CONSENT_COLUMNS[key], column
     if key == "attributes":
         return ATTRIBUTES, key, column
+    field = field_for(column)
+    if field == "tags":
+        return TAGS, field, column
+    if field is not None:
+        return FIELD, field, column
     return ATTR, column, column
+
+
+def quote_for_excel(cell: str) -> str:
+    """A cell Excel shows as text: an apostrophe before anything it would run as a formula."""
+    return "'" + cell if cell[:1] in FORMULA_START else cell
+
+
+def quote_for_import(cell: str) -> str:
+    """A cell that reads back as itself: an apostrophe before one unquote_cell would shorten."""
+    return "'" + cell if cell[:1] == "'" and cell[1:2] in FORMULA_START else cell
+
+
+def unquote_cell(cell: str) -> str:
+    """The text of a cell whose apostrophe keeps a spreadsheet from reading it as a formula
+    ("'+49 711 123" -> "+49 711 123"; "'t Hooft" stays as it is)."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START else cell
 
 
 def _attribute_name(column: str) -> str:
