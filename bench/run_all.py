@@ -90,10 +90,11 @@ BENCHMARKS = [
     Benchmark("import", "bench.bench_import", [], ["--rows", "20000", "--repeat", "1"], import_goals),
     Benchmark("preview", "bench.bench_preview", [], ["--runs", "5"], preview_goals),
     Benchmark("dkim", "bench.bench_dkim", [], ["--rounds", "2", "--messages", "200"]),
+    Benchmark("journal", "bench.bench_journal", [], ["--rounds", "1", "--messages", "500"]),
 ]
 # Import runs first among those measured inside this process: it reports this process's peak
 # memory, which the others would inflate. Results are still shown in the order above.
-RUN_ORDER = ["build", "import", "compose", "dkim", "preview", "send", "memory"]
+RUN_ORDER = ["build", "import", "compose", "dkim", "preview", "journal", "send", "memory"]
 
 
 class Tee(io.TextIOBase):
