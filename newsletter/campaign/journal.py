@@ -92,6 +92,13 @@ MIGRATIONS = [
     );
     CREATE INDEX campaign_recipients_by_status ON campaign_recipients (campaign, status);
     """,
+    # The id a sending service gave the message (SES's MessageId): its bounce and complaint
+    # notifications name it, and this finds the recipient again.
+    """
+    ALTER TABLE campaign_recipients ADD COLUMN provider_message_id TEXT;
+    CREATE INDEX campaign_recipients_by_provider_id ON campaign_recipients (provider_message_id)
+        WHERE provider_message_id IS NOT NULL;
+    """,
     # Each edition once per person: which campaigns reach people (not outbox/console
     # rehearsals), and lookups of a person's rows across campaigns.
     """
@@ -487,16 +494,25 @@ class Journal:
         return found is not None
 
     @_translated
-    def record(self, campaign_id: int, subscriber: str, status: RecipientState, reply: str | None) -> None:
+    def by_provider_message_id(self, message_id: str) -> tuple[int, str, str] | None:
+        """(campaign, subscriber, email) of the message a sending service knows as ``message_id``."""
+        row = self.conn().execute(
+            "SELECT campaign, subscriber, email FROM campaign_recipients WHERE provider_message_id = ?",
+            (message_id,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    @_translated
+    def record(self, campaign_id: int, subscriber: str, status: RecipientState, reply: str | None,
+               provider_message_id: str | None = None) -> None:
         with db.transaction(self.conn()) as conn:
-            self._record_in(conn, campaign_id, subscriber, status, reply)
+            self._record_in(conn, campaign_id, subscriber, status, reply, provider_message_id)
 
     @staticmethod
     def _record_in(conn: sqlite3.Connection, campaign_id: int, subscriber: str, status: RecipientState,
-                   reply: str | None) -> None:
-        conn.execute("UPDATE campaign_recipients SET status = ?, reply = ?, updated = ? "
-                     "WHERE campaign = ? AND subscriber = ?",
-                     (str(RecipientState(status)), reply, _now(), campaign_id, subscriber))
+                   reply: str | None, provider_message_id: str | None = None) -> None:
+        conn.execute("UPDATE campaign_recipients SET status = ?, reply = ?, updated = ?, "
+                     "provider_message_id = COALESCE(?, provider_message_id) WHERE campaign = ? AND subscriber = ?",
+                     (str(RecipientState(status)), reply, _now(), provider_message_id, campaign_id, subscriber))
 
     @_translated
     def unclaim(self, campaign_id: int, subscriber: str, reply: str) -> None:
@@ -535,8 +551,9 @@ class GroupCommit:
                  {"variant": variant, "edition": edition}, durable=True)
         return self._wait(op)
 
-    def record(self, campaign_id: int, subscriber: str, status: RecipientState, reply: str | None) -> None:
-        self._hand_over(_Op(self.journal._record_in, (campaign_id, subscriber, status, reply)))
+    def record(self, campaign_id: int, subscriber: str, status: RecipientState, reply: str | None,
+               provider_message_id: str | None = None) -> None:
+        self._hand_over(_Op(self.journal._record_in, (campaign_id, subscriber, status, reply, provider_message_id)))
 
     def unclaim(self, campaign_id: int, subscriber: str, reply: str) -> None:
         self._hand_over(_Op(self.journal._unclaim_in, (campaign_id, subscriber, reply)))

@@ -651,5 +651,5 @@ class _Dispatch:
             halt = (f"the server refused the session ({result.stage or 'session'}): {result.reply}"
                     if result.verdict is Verdict.SESSION_REFUSED else None)
             return _Outcome(task, State.PENDING, result.reply, result.verdict, halt)
-        journal.record(campaign, task.sid, result.status, result.reply)
+        journal.record(campaign, task.sid, result.status, result.reply, result.message_id or None)
         return _Outcome(task, result.status, result.reply, result.verdict)

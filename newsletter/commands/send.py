@@ -27,7 +27,8 @@ EXIT_SIGNALLED = {"SIGINT": 130, "SIGTERM": 143}
               help="Who receives it: a segment from subscribers/segments.yaml ('all' for everyone subscribed).")
 @click.option("--adapter", type=click.Choice(sorted(ADAPTERS)),
               help="How to deliver (default: delivery.adapter in newsletter.yaml): outbox writes .eml "
-                   "files, smtp sends through NEWSLETTER_SMTP_URL, console prints one line each.")
+                   "files, smtp sends through NEWSLETTER_SMTP_URL, ses through Amazon SES (settings "
+                   "section ses; AWS credentials the usual way), console prints one line each.")
 @click.option("--dry-run", is_flag=True,
               help="Send nothing: show recipients per language and variant and write one sample message per variant.")
 @click.option("--test", "tests", multiple=True, metavar="ADDRESS",

@@ -38,6 +38,8 @@ OVERSIGNED = ("from", "subject", "list-unsubscribe", "list-unsubscribe-post")
 MIN_RSA_BITS = 1024       # RFC 8301: verifiers must refuse shorter keys
 _WSP_RUN = re.compile(rb"[ \t]+")
 _SPACES = re.compile(rb"  +")
+_TWO_SPACES = re.compile(rb"  ")
+_SPACE_CRLF = re.compile(rb" \r\n")
 _FOLD = re.compile(rb"\r\n(?=[ \t])")
 PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
@@ -50,15 +52,20 @@ class DkimError(ConfigError):
 
 def relaxed_body(body: bytes) -> bytes:
     """Relaxed body canonicalisation: runs of spaces and tabs become one space, spaces at line
-    ends and empty lines at the end go, and a non-empty body ends with CRLF. The expression
-    looks for two spaces, a literal the regex engine finds at C speed; one that matched
-    every single space (``[ \t]+``) would cost thirty times as much on a newsletter."""
-    if b"\t" in body:
+    ends and empty lines at the end go, and a non-empty body ends with CRLF.
+
+    Speed matters here (it runs over every message's whole body): the searches are regular
+    expressions for literal strings, which the regex engine scans several times faster than
+    ``bytes.__contains__`` finds a two-byte string in text full of single spaces, and the
+    common case (a quoted-printable body, which has nothing to change) makes no copy."""
+    if b"\t" in body:    # one byte: memchr
         body = body.replace(b"\t", b" ")
-    if b"  " in body:
+    if _TWO_SPACES.search(body):
         body = _SPACES.sub(b" ", body)
-    if b" \r\n" in body:
+    if _SPACE_CRLF.search(body):
         body = body.replace(b" \r\n", b"\r\n")
+    if body.endswith(b"\r\n") and not body.endswith(b"\r\n\r\n") and body != b"\r\n":
+        return body
     end = len(body)
     while body.endswith(b"\r\n", 0, end):
         end -= 2

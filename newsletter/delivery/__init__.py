@@ -1,4 +1,4 @@
-"""Delivery adapters only, one file each behind ``base.Adapter`` (outbox, console, smtp).
+"""Delivery adapters only, one file each behind ``base.Adapter`` (outbox, console, smtp, ses).
 ``get_adapter`` chooses one by name. In: message bytes and an envelope; out: a per-recipient result.
 
 The names live in ``newsletter.core.adapters.ADAPTERS`` (settings validate ``delivery.adapter``
@@ -23,7 +23,8 @@ __all__ = ["Adapter", "AdapterError", "ConnectionLost", "RecipientState", "SendR
 
 def get_adapter(name: str, ws: Workspace, **options: Any) -> Adapter:
     """The adapter called ``name``, configured from the workspace; ``options`` override
-    (outbox: directory; console: stream; smtp: url, connections, timeout, ssl_context)."""
+    (outbox: directory; console: stream; smtp: url, connections, timeout, ssl_context;
+    ses: region, endpoint_url, max_send_rate, timeout, session)."""
     try:
         module_name, _, factory = ADAPTERS[name].partition(":")
     except KeyError:

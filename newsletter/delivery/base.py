@@ -39,13 +39,15 @@ _FROM_STATE = {RecipientState.SENT: Verdict.DELIVERED, RecipientState.FAILED_TEM
 class SendResult:
     """What became of one envelope recipient. ``reply`` is the server's answer (or what the
     adapter did, e.g. the file written); ``stage`` is the SMTP step that decided ("mail",
-    "rcpt", "data"; "" where there is no SMTP)."""
+    "rcpt", "data"; "" where there is no SMTP). ``message_id`` is the id a sending service
+    gave the message (SES's MessageId), kept in the journal to match its notifications."""
 
     recipient: str
     verdict: Verdict        # what the reply means (delivery.replies)
     reply: str
     code: int | None = None
     stage: str = ""
+    message_id: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.verdict, Verdict):   # a Status: never a hard bounce (use a Verdict)

@@ -1,5 +1,6 @@
-"""One contract, every adapter: the same tests run against outbox, console and SMTP (plain,
-STARTTLS + AUTH, implicit TLS + AUTH, each against a real aiosmtpd server on 127.0.0.1)."""
+"""One contract, every adapter: the same tests run against outbox, console, SMTP (plain,
+STARTTLS + AUTH, implicit TLS + AUTH, each against a real aiosmtpd server on 127.0.0.1) and
+SES (moto's server mode on 127.0.0.1)."""
 from __future__ import annotations
 
 import io
@@ -15,6 +16,7 @@ from tests.support.delivery import PASSWORD, USER, composer_for, make_recipients
 from newsletter.delivery import Adapter, RecipientState, SendResult
 from newsletter.delivery.console import ConsoleAdapter
 from newsletter.delivery.outbox import OutboxAdapter
+from newsletter.delivery.ses import SesAdapter, SesConfig
 from newsletter.delivery.smtp import SmtpAdapter, parse_smtp_url
 
 FROM = "news@mcin.example.org"
@@ -163,3 +165,13 @@ class TestSmtpsAuth(AdapterContract):
             assert all(m.tls and m.authenticated for m in messages)
             return ids_and_subjects([m.data for m in messages])
         return read
+
+
+class TestSes(AdapterContract):
+    @pytest.fixture
+    def adapter(self, moto_ses) -> Adapter:
+        return SesAdapter(SesConfig(region="eu-central-1", endpoint_url=moto_ses.url, timeout=10))
+
+    @pytest.fixture
+    def delivered(self, moto_ses) -> Delivered:
+        return lambda: ids_and_subjects([m.raw_data.encode("utf-8") for m in moto_ses.sent()])

@@ -3,9 +3,10 @@ way to run OpenDKIM's ``opendkim-testmsg`` against it.
 
 ``opendkim-testmsg`` has no resolver option: libopendkim asks the C library's resolver, which
 reads /etc/resolv.conf and always uses port 53. So ``opendkim_verify`` runs it inside a
-private mount and network namespace (``unshare -m -n``, as root): there /etc/resolv.conf is
-bind-mounted to "nameserver 127.0.0.1", the namespace's own loopback is brought up, and this
-module's server answers on its port 53. Nothing outside the namespace is touched or reached.
+private mount and network namespace (``unshare -m -n``, util-linux, as root): there
+/etc/resolv.conf is bind-mounted to "nameserver 127.0.0.1", the namespace's own loopback is
+brought up, and this module's server answers on its port 53. Nothing outside the namespace is
+touched or reached.
 
     python -m tests.support.dns ZONE.json MESSAGE...   (inside the namespace; prints JSON)
 """
@@ -94,7 +95,7 @@ OPENDKIM = "/usr/sbin/opendkim-testmsg"
 
 def opendkim_available() -> bool:
     """opendkim-testmsg is installed and this process may make namespaces (root)."""
-    if not (os.path.exists(OPENDKIM) and shutil.which("unshare") and shutil.which("ip")):
+    if not (os.path.exists(OPENDKIM) and shutil.which("unshare") and shutil.which("mount")):
         return False
     probe = subprocess.run(["unshare", "-m", "-n", "true"], capture_output=True, timeout=30)
     return probe.returncode == 0
@@ -120,8 +121,20 @@ def opendkim_verify(messages: list[bytes], zone: Zone) -> list[tuple[int, str]]:
         return [tuple(r) for r in json.loads(run.stdout)]
 
 
+def _loopback_up() -> None:
+    """``ip link set lo up`` without needing iproute2: SIOCGIFFLAGS, then SIOCSIFFLAGS | IFF_UP."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, 0x8913, request))[1]
+        fcntl.ioctl(sock, 0x8914, struct.pack("16sH14x", b"lo", flags | 0x1))
+
+
 def _inside_namespace(zone_file: Path, messages: list[Path]) -> list[tuple[int, str]]:
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    _loopback_up()
     resolv = zone_file.with_name("resolv.conf")
     resolv.write_text("nameserver 127.0.0.1\noptions attempts:1 timeout:2\n")
     subprocess.run(["mount", "--bind", str(resolv), "/etc/resolv.conf"], check=True)
