@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import pkgutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,6 +68,8 @@ def _discover() -> dict[str, click.Command]:
     global _COMMANDS
     if _COMMANDS is None:
         from newsletter import commands
+
+        import pkgutil  # only to list every command (help, an unknown name)
 
         found: dict[str, click.Command] = {}
         for info in pkgutil.iter_modules(commands.__path__):

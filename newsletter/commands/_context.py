@@ -33,6 +33,11 @@ class Context:
             self._ws = load_workspace(self.workspace_dir)
         return self._ws
 
+    def shown(self, path: Path | str) -> str:
+        """``path`` as the person at the terminal reads it (core.files.display_path: relative
+        to the current folder when inside it, else to the workspace)."""
+        return display_path(path, self.workspace_root(), Path.cwd())
+
 
 pass_ctx = click.make_pass_decorator(Context)
 

@@ -7,7 +7,6 @@ import click
 
 from newsletter.commands._context import Context, pass_ctx
 from newsletter.core.errors import LintErrors
-from newsletter.core.files import display_path
 
 
 @click.command()
@@ -33,7 +32,7 @@ def build(ctx: Context, edition: str, out_dir: Path | None, asset_base_url: str 
         click.echo(f"  {variant['key']:<24} html {sizes['html'] / 1024:6.1f} KB   text {sizes['text'] / 1024:5.1f} KB")
     for finding in result.findings:
         click.secho(f"{finding}", fg="red" if finding.level == "error" else "yellow", err=finding.level == "error")
-    where = display_path(result.out_dir, ctx.ws.root, Path.cwd())
+    where = ctx.shown(result.out_dir)
     click.echo(f"Wrote {len(result.manifest['variants'])} variant(s) of {result.manifest['edition']} to {where}/")
     if result.errors:
         raise LintErrors(f"{result.errors} lint error(s); see above")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 
-from newsletter.check.checker import run_check
 from newsletter.commands._context import Context, pass_ctx
 from newsletter.core.errors import ChecksFailed
 
@@ -20,6 +19,8 @@ def check(ctx: Context, editions: tuple[str, ...], strict: bool, quiet: bool) ->
     what was found. Warnings cover texts that fall back to the default language, raw HTML in
     Markdown and email lints (size, subject length, ...). Exit code 1 when anything is wrong.
     """
+    from newsletter.check.checker import run_check
+
     reports = run_check(ctx.ws, list(editions) or None)
     errors = warnings = 0
     for report in reports:

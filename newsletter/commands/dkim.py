@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.commands._context import Context, display_path, pass_ctx
-from newsletter.compose import dkim as signing
+from newsletter.commands._context import Context, pass_ctx
 
 
 @click.group()
@@ -38,6 +37,8 @@ def keygen(ctx: Context, selector: str, algorithm: str, domain: str | None, outp
       newsletter dkim keygen --selector news2026
       newsletter dkim keygen --selector ed2026 --algorithm ed25519
     """
+    from newsletter.compose import dkim as signing
+
     ws = ctx.ws
     settings = ws.settings
     configured = settings.dkim if settings.dkim and settings.dkim.selector == selector else None
@@ -51,7 +52,7 @@ def keygen(ctx: Context, selector: str, algorithm: str, domain: str | None, outp
     key = signing.generate_key(algorithm)
     signing.write_key(key, path, overwrite=force)
     signer = signing.DkimSigner(key, domain, selector)
-    shown = display_path(path, ws.root)
+    shown = ctx.shown(path)
     click.echo(f"Wrote {shown} ({'RSA-2048' if algorithm == 'rsa' else 'Ed25519'}, readable by you only). "
                "Keep it secret: never commit it or send it by e-mail.\n")
     click.echo("Publish this TXT record at your DNS provider:\n")

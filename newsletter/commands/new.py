@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import click
 
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.content.scaffold import create_edition
-from newsletter.core.files import display_path
 
 
 @click.command()
@@ -18,8 +15,10 @@ from newsletter.core.files import display_path
 @pass_ctx
 def new(ctx: Context, month: str | None, like: str | None) -> None:
     """Start a new edition in issues/YYYY-MM/ with the next edition number."""
+    from newsletter.content.scaffold import create_edition
+
     folder = create_edition(ctx.ws, month, like, dt.date.today())
-    click.echo(f"Created {display_path(folder, ctx.ws.root, Path.cwd())}/edition.yaml")
+    click.echo(f"Created {ctx.shown(folder)}/edition.yaml")
     click.echo(f"Next: edit it, then run: newsletter check {folder.name}")
 
 

@@ -6,8 +6,6 @@ import webbrowser
 import click
 
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.preview import PreviewServer, edition_path, workspace_root
-from newsletter.preview.server import is_loopback
 
 
 @click.command()
@@ -28,6 +26,9 @@ def preview(ctx: Context, edition: str | None, port: int, host: str, open_browse
     A mistake in a file shows in the page with its file and line until you fix it.
     Stop with Ctrl-C.
     """
+    from newsletter.preview import PreviewServer, edition_path, workspace_root
+    from newsletter.preview.server import is_loopback
+
     # Not ctx.ws: a broken newsletter.yaml must not stop the preview, which shows the error.
     root = workspace_root(ctx.workspace_dir)
     path = edition_path(root, edition)  # a wrong name is the error, not a port that is taken

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from newsletter.content.schema import edition_schema
 
 
 @click.command()
@@ -18,6 +17,8 @@ def schema(output: Path | None) -> None:
     Point your editor's YAML plugin at it for completion and live checks, e.g. with this
     first line in edition.yaml:  # yaml-language-server: $schema=../../edition.schema.json
     """
+    from newsletter.content.schema import edition_schema
+
     text = json.dumps(edition_schema(), indent=2, ensure_ascii=False) + "\n"
     if output:
         output.write_text(text, encoding="utf-8")

@@ -6,8 +6,6 @@ from pathlib import Path
 import click
 
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.core.files import display_path
-from newsletter.content.loader import resolve_name
 
 
 def _widths(_ctx: click.Context, _param: click.Parameter, value: str) -> list[int]:
@@ -36,6 +34,8 @@ def screenshot(ctx: Context, edition: str, languages: tuple[str, ...], widths: l
     Uses the Chromium installed on this computer (Debian/Ubuntu: sudo apt install chromium);
     nothing is downloaded and images from the web are left blank.
     """
+    from newsletter.content.loader import resolve_name
+
     from newsletter.preview.screenshots import take
 
     ws = ctx.ws
@@ -43,7 +43,7 @@ def screenshot(ctx: Context, edition: str, languages: tuple[str, ...], widths: l
     out = output or ws.build_dir / "screenshots" / name
     langs = [code for item in languages for code in item.split(",") if code] or None
     for path in take(ws.root, name, langs, widths, out):
-        click.echo(f"Wrote {display_path(path, ws.root, Path.cwd())}")
+        click.echo(f"Wrote {ctx.shown(path)}")
 
 
 COMMANDS = [screenshot]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.subscribers.store import Store
 
 
 @click.group(invoke_without_command=True)
@@ -20,6 +19,8 @@ def segments(click_ctx: click.Context) -> None:
 @pass_ctx
 def list_(ctx: Context) -> None:
     """Each segment with its count of subscribed members."""
+    from newsletter.subscribers.store import Store
+
     with Store.open(ctx.ws) as store:
         rows = [(seg.name, store.count(seg), seg.description) for seg in store.segments]
         statuses = store.status_counts()
@@ -37,6 +38,8 @@ def list_(ctx: Context) -> None:
 @pass_ctx
 def show(ctx: Context, name: str, limit: int | None) -> None:
     """The subscribed members of segment NAME, in the order they were added."""
+    from newsletter.subscribers.store import Store
+
     shown = 0
     with Store.open(ctx.ws) as store:
         segment = store.segment(name)

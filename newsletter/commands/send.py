@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import click
@@ -12,8 +11,7 @@ from newsletter.campaign import plan as campaign
 from newsletter.commands._context import Context, pass_ctx
 from newsletter.core import db
 from newsletter.core.errors import EXIT_PROBLEMS
-from newsletter.core.files import display_path
-from newsletter.delivery import ADAPTERS
+from newsletter.core.adapters import ADAPTERS
 from newsletter.campaign.runner import Progress, RunOptions
 from newsletter.subscribers.store import Store
 
@@ -77,7 +75,7 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
         _describe_forecast(the_plan, ahead, adapter, again)
         if dry_run:
             for path in campaign.write_samples(ws, the_plan, ws.build_dir / the_plan.edition / "dry-run"):
-                click.echo(f"sample message: {display_path(path, ws.root, Path.cwd())}")
+                click.echo(f"sample message: {ctx.shown(path)}")
             click.echo("Dry run: nothing was sent.")
             return
         if tests:
@@ -100,7 +98,7 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
     if not summary.all_delivered:
         click.get_current_context().exit(EXIT_PROBLEMS)
     if adapter == "outbox":
-        click.echo(f"Messages are in {display_path(ws.outbox_dir, ws.root, Path.cwd())}/")
+        click.echo(f"Messages are in {ctx.shown(ws.outbox_dir)}/")
 
 
 def _overrides(**values: Any) -> dict[str, Any]:

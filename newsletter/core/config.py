@@ -12,11 +12,9 @@ the environment (``NEWSLETTER_SECRET_KEY_FILE``), never from the YAML.
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
-import secrets as _secrets
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -105,6 +103,8 @@ def _is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
         return True
     try:
+        import ipaddress  # only for a plain-http URL
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
@@ -361,10 +361,12 @@ class Workspace:
         so tokens stay valid across runs on this machine."""
         path = self.db_path.with_name("secret.key")
         if not path.exists():
+            import secrets  # only the first time, to make the key
+
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
-                fh.write(_secrets.token_hex(32))
+                fh.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
 
 

@@ -6,7 +6,6 @@ data to drop such parts, then ask the SourceMap where the remaining path was wri
 """
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -20,6 +19,8 @@ from newsletter.core.yamlsrc import Loc, SourceMap, format_loc
 
 def suggest(word: str, choices: typing.Iterable[str]) -> str:
     """' ; did you mean 'x'?' or ''."""
+    import difflib  # only when there is a mistake to explain
+
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

@@ -54,7 +54,7 @@ def find_chromium() -> str:
         "or set NEWSLETTER_CHROMIUM to its path. Screenshots never download a browser.")
 
 
-def plan(app: PreviewApp, edition: str, languages: list[str] | None, widths: list[int], out_dir: Path) -> list[Shot]:
+def plan_shots(app: PreviewApp, edition: str, languages: list[str] | None, widths: list[int], out_dir: Path) -> list[Shot]:
     """Which PNGs to write: every variant (in the chosen languages) at every width."""
     loaded = app.site.edition(edition)
     if languages:
@@ -75,7 +75,7 @@ def plan(app: PreviewApp, edition: str, languages: list[str] | None, widths: lis
 def take(root: Path, edition: str, languages: list[str] | None, widths: list[int], out_dir: Path) -> list[Path]:
     """Write the screenshots; returns the files written."""
     app = PreviewApp(root)
-    shots = plan(app, edition, languages, widths, out_dir)
+    shots = plan_shots(app, edition, languages, widths, out_dir)
     documents = _documents(app, shots)  # a build error stops us here, with its file and line
     executable = find_chromium()
     try:

@@ -26,7 +26,7 @@ ATTR = "attr"              # one attribute, as text
 ATTR_JSON = "attr_json"    # one attribute, as JSON
 ATTRIBUTES = "attributes"  # a JSON object of attributes
 SKIP = "skip"              # known, deliberately not kept (e.g. listmonk's uuid)
-Plan = list[tuple[str, str, str]]  # (kind, key, column name)
+ColumnPlan = list[tuple[str, str, str]]  # (kind, key, column name)
 
 
 class CsvFormat:
@@ -41,7 +41,7 @@ class CsvFormat:
         self.label = inp.label
         self.options = options
         self.notes: list[str] = []  # what the editor should know about the columns ("Note: ...", "Warning: ...")
-        self.plan: Plan = self.settle(self.make_plan(inp.header))
+        self.plan: ColumnPlan = self.settle(self.make_plan(inp.header))
         self.default_consent: dict[str, Any] = {}
         self._index()
 
@@ -61,7 +61,7 @@ class CsvFormat:
         for key, _ in self._attrs + by_kind.get(ATTR_JSON, []):
             check_attribute_name(key)
 
-    def make_plan(self, header: list[str]) -> Plan:
+    def make_plan(self, header: list[str]) -> ColumnPlan:
         raise NotImplementedError
 
     def explicit(self, kind: str, key: str, column: str) -> bool:
@@ -73,7 +73,7 @@ class CsvFormat:
         """Whether a column is known to be an attribute (no note about it)."""
         return column in self.options.known_attributes
 
-    def settle(self, plan: Plan) -> Plan:
+    def settle(self, plan: ColumnPlan) -> ColumnPlan:
         """One column per field, the family name beside a first name, and notes on the way."""
         plan = _surname_beside_first(plan)
         taken: dict[str, int] = {}
@@ -171,7 +171,7 @@ def parse_json(cell: str, column: str) -> Any:
         raise InvalidValue(column, f"is not valid JSON ({exc.msg} at character {exc.pos + 1})") from None
 
 
-def _surname_beside_first(plan: Plan) -> Plan:
+def _surname_beside_first(plan: ColumnPlan) -> ColumnPlan:
     """'Name' beside 'Vorname' (or 'First name') is the family name, not the full name."""
     keys = {key for kind, key, _ in plan if kind == FIELD}
     if "first_name" not in keys or "last_name" in keys:

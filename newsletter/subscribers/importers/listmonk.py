@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.subscribers.models import InvalidValue
-from newsletter.subscribers.importers.base import ATTRIBUTES, FIELD, SKIP, CsvFormat, Plan, canonical
+from newsletter.subscribers.importers.base import ATTRIBUTES, FIELD, SKIP, CsvFormat, ColumnPlan, canonical
 
 EXTRA = "_newsletter"
 EXTRA_KEYS = ("first_name", "last_name", "language", "country", "tags", "status", "consent", "created_at")
@@ -33,7 +33,7 @@ class ListmonkCsv(CsvFormat):
         self.default_consent = {"source": f"listmonk import of {Path(self.label).name}",
                                 "method": "importer-vouched", "time": self.options.now}
 
-    def make_plan(self, header: list[str]) -> Plan:
+    def make_plan(self, header: list[str]) -> ColumnPlan:
         names = [canonical(h) for h in header]
         missing = [r for r in REQUIRED if r not in names]
         unknown = [h for h, n in zip(header, names, strict=True) if n not in REQUIRED and n not in OPTIONAL]
@@ -41,7 +41,7 @@ class ListmonkCsv(CsvFormat):
             raise self.header_error(f"a listmonk CSV has the columns email, name, attributes; "
                                     f"missing: {', '.join(missing) or 'none'}; "
                                     f"unexpected: {', '.join(unknown) or 'none'}")
-        plan: Plan = []
+        plan: ColumnPlan = []
         for column, key in zip(header, names, strict=True):
             if key == "attributes":
                 plan.append((ATTRIBUTES, key, column))

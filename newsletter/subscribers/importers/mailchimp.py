@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.core.errors import SourceError
-from newsletter.subscribers.importers.base import ATTR, CONSENT, FIELD, QUOTED_TAGS, CsvFormat, Plan
+from newsletter.subscribers.importers.base import ATTR, CONSENT, FIELD, QUOTED_TAGS, CsvFormat, ColumnPlan
 from newsletter.subscribers.importers.headers import field_for
 
 EMAIL_COLUMN = "Email Address"
@@ -90,7 +90,7 @@ class MailchimpCsv(CsvFormat):
         self.default_consent = {}
         self.source = f"mailchimp: {posixpath.basename(file_name or self.label)}"
 
-    def make_plan(self, header: list[str]) -> Plan:
+    def make_plan(self, header: list[str]) -> ColumnPlan:
         # Translated names only in a real export: a plain CSV forced with --format mailchimp
         # is refused for its missing email column, not read half right.
         translate = _translated if looks_like(header) else (lambda column: (ATTR, column))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from newsletter.subscribers.importing import RowError
 from newsletter.subscribers.models import CONSENT_KEYS, Subscriber
-from newsletter.subscribers.importers.base import ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, TAGS, CsvFormat, Plan, canonical
+from newsletter.subscribers.importers.base import ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, TAGS, CsvFormat, ColumnPlan, canonical
 from newsletter.subscribers.importers.headers import field_for
 
 FIELDS = ("email", "name", "first_name", "last_name", "language", "country", "tags", "status", "created_at")
@@ -43,7 +43,7 @@ class PlainCsv(CsvFormat):
         self.default_consent = {"source": f"import of {Path(self.label).name}",
                                 "method": "importer-vouched", "time": self.options.now}
 
-    def make_plan(self, header: list[str]) -> Plan:
+    def make_plan(self, header: list[str]) -> ColumnPlan:
         return [column_plan(unquote_cell(column)) for column in header]
 
     def row(self, line: int, cells: list[str]) -> Subscriber | RowError:
