@@ -152,6 +152,11 @@ class Composers(Mapping[str, Composer]):
     def __contains__(self, key: object) -> bool:
         return key in self._variants
 
+    def made(self) -> list[Composer]:
+        """The composers made so far (those of the variants someone was sent)."""
+        with self._lock:
+            return list(self._made.values())
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._variants)
 
@@ -249,7 +254,9 @@ def send(ws: Workspace, store: Store, the_plan: SendPlan, adapter_name: str, *,
             )
             people = (the_plan.recipient(sub) for sub in store.iter_segment(the_plan.segment))
             with stop_on_signals(runner):
-                return runner.run(campaign.id, people, lookup=lambda sids: _lookup(store, the_plan, sids))
+                summary = runner.run(campaign.id, people, lookup=lambda sids: _lookup(store, the_plan, sids))
+            summary.link_fallbacks = sum(c.url_fallbacks for c in made.made())
+            return summary
         finally:
             adapter.close()
 
@@ -293,6 +300,9 @@ def iter_summary_lines(summary: Summary) -> Iterator[str]:
            f"{summary.failed_permanent}, skipped {summary.skipped} in {summary.elapsed:.1f} s")
     counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items() if v)
     yield f"campaign {summary.campaign} in the journal: {counts or 'empty'}"
+    if summary.link_fallbacks:
+        yield (f"{summary.link_fallbacks} link(s) got their default: the subscriber's value did not make "
+               "an http(s) or mailto link (see docs/editions.md, merge fields in links)")
     if summary.stopped:
         yield (f"STOPPED by {summary.stopped}: no new message was started and the ones in hand were "
                "finished. Run the same command again to resume: nobody already sent to will get it twice.")

@@ -119,6 +119,7 @@ class Summary:
     stopped: str | None = None          # the signal that stopped the run ("SIGTERM", "SIGINT")
     counts: dict[State, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    link_fallbacks: int = 0   # links that got their defaults (Composer.url_fallbacks)
 
     @property
     def finished(self) -> bool:

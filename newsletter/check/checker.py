@@ -5,10 +5,10 @@ together. Lints produce findings, errors or warnings; ``--strict`` treats warnin
 """
 from __future__ import annotations
 
-from dataclasses import replace
 
 from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
+from newsletter.core.errors import SourceError
 from newsletter.content.completeness import fallbacks, stale
 from newsletter.check.findings import EditionReport, Finding, Linter
 from newsletter.check.lints import lint_edition, lint_variants
@@ -18,16 +18,30 @@ from newsletter.subscribers.segments import segment_names
 
 
 def source_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
-    """Warnings found while reading (raw HTML in Markdown) and the completeness report."""
-    out = [Finding("warning", "raw-html", e.message, replace(e, path=display_path(e.path, ws.root)).location())
-           for e in loaded.warnings]
+    """Warnings found while reading (raw HTML in Markdown, content.editorial's notes) and the
+    completeness report, each at the line it is about."""
+    out = [_finding(ws, "raw-html", e, with_field=False) for e in loaded.warnings]
+    out += [_finding(ws, code, e) for code, e in loaded.notes]
     for lang, blocks in fallbacks(loaded).items():
         for label, fields in blocks.items():
             short = ", ".join(f.rsplit(".", 1)[-1] if f.startswith("blocks") else f for f in fields)
+            first = fields[0]
+            loc = ("blocks", int(first.split("[", 1)[1].split("]", 1)[0])) if first.startswith("blocks[") else (first,)
             out.append(Finding("warning", "fallback",
                                f"{lang}: {label} falls back to {loaded.default_language} ({short})",
-                               display_path(loaded.file, ws.root)))
+                               source_place(ws, loaded, loc)))
     return out + translation_findings(ws, loaded)
+
+
+def _finding(ws: Workspace, code: str, e: SourceError, with_field: bool = True) -> Finding:
+    where = display_path(e.path, ws.root) + (f":{e.line}" if e.line else "") + (f":{e.column}" if e.line and e.column else "")
+    return Finding("warning", code, f"{e.field}: {e.message}" if e.field and with_field else e.message, where)
+
+
+def source_place(ws: Workspace, loaded: LoadedEdition, loc: tuple) -> str:
+    """'issues/2026-11/edition.yaml:12:5': where the value at ``loc`` was written."""
+    pos = loaded.smap.lookup(loc)
+    return f"{display_path(pos.path, ws.root)}:{pos.line}:{pos.column}"
 
 
 def translation_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:

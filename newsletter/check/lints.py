@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 import html as htmllib
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from newsletter.check.findings import Finding
 from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
-from newsletter.content.loader import LoadedEdition
+from newsletter.content.loader import LoadedEdition, walk
+from newsletter.content.model import text_for
 from newsletter.core.errors import RenderError
 from newsletter.render.variant import RenderedVariant
 from newsletter.render.pipeline import render_edition
@@ -42,10 +43,20 @@ def lint_variants(ws: Workspace, loaded: LoadedEdition, rendered: list[RenderedV
     out: list[Finding] = []
     where = display_path(loaded.file, ws.root)
     for variant in rendered:
-        for finding in lint_variant(ws, variant, where):
-            if finding not in out:  # subject and preheader lints repeat in every audience variant
+        found = lint_variant(ws, variant, where, decorative_images(loaded, variant.language)) + _subject(variant, _place(ws, loaded, "subject", variant.language),
+                                                            _place(ws, loaded, "preheader", variant.language))
+        for finding in found:
+            if finding not in out:  # subject, preheader and image lints repeat in every variant
                 out.append(finding)
     return out
+
+
+def _place(ws: Workspace, loaded: LoadedEdition, key: str, language: str) -> str:
+    """Where the edition gives ``key`` in ``language`` (or the text it falls back to)."""
+    value = getattr(loaded.edition, key)
+    lang = next((k for k in (language, "*", loaded.default_language) if value and k in value), None)
+    pos = loaded.smap.lookup((key, lang) if lang else (key,))
+    return f"{display_path(pos.path, ws.root)}:{pos.line}:{pos.column}"
 
 
 # The rendered HTML is read with regular expressions rather than html.parser: it is written by
@@ -104,12 +115,12 @@ def is_absolute(url: str) -> bool:
     return parts.scheme == "mailto" and "@" in parts.path
 
 
-def lint_variant(ws: Workspace, variant: RenderedVariant, where: str) -> list[Finding]:
+def lint_variant(ws: Workspace, variant: RenderedVariant, where: str,
+                 decorative: frozenset[str] = frozenset()) -> list[Finding]:
     scan = scan_html(variant.html)  # placeholders intact: the unsubscribe link is one
     key = variant.key
-    out = _size(key, fill_defaults(variant, variant.html), where) + _html_checks(key, variant, scan, where)
+    out = _size(key, fill_defaults(variant, variant.html), where) + _html_checks(key, variant, scan, where, decorative)
     out += _footer(ws, variant, scan, where) + _text_checks(variant, scan, where)
-    out += _subject(variant, where)
     return out
 
 
@@ -124,14 +135,17 @@ def _size(key: str, html: str, where: str) -> list[Finding]:
     return []
 
 
-def _html_checks(key: str, variant: RenderedVariant, scan: Scan, where: str) -> list[Finding]:
+def _html_checks(key: str, variant: RenderedVariant, scan: Scan, where: str,
+                 decorative: frozenset[str] = frozenset()) -> list[Finding]:
     out = []
     if scan.lang != variant.language:
         out.append(Finding("error", "html-lang", f"{key}: <html lang={scan.lang!r}> should be {variant.language!r}", where))
     for img in scan.images:
         src = fill_defaults(variant, img.get("src") or "")
-        if not (img.get("alt") or "").strip():
-            out.append(Finding("error", "img-alt", f"{key}: image {src!r} has no alt text", where))
+        # An editor's alt: "" is reported once, at its line (content.editorial); any other
+        # image without alt text comes from the theme.
+        if not (img.get("alt") or "").strip() and not _decorative(decorative, src):
+            out.append(Finding("error", "img-alt", f"image {src!r} has no alt text", where))
         if not src.lower().startswith(("http://", "https://")):
             out.append(Finding("error", "img-url", f"{key}: image {src!r} is not an absolute http(s) URL", where))
     for href in dict.fromkeys(fill_defaults(variant, u) for u in scan.links):
@@ -139,6 +153,25 @@ def _html_checks(key: str, variant: RenderedVariant, scan: Scan, where: str) -> 
             out.append(Finding("error", "link", f"{key}: link {href!r} is relative or not http(s)/mailto; "
                                "it breaks in mail clients", where))
     return out
+
+
+def _decorative(decorative: frozenset[str], src: str) -> bool:
+    return any(src == ref or src.endswith("/" + quote(ref)) for ref in decorative)
+
+
+def decorative_images(loaded: LoadedEdition, language: str) -> frozenset[str]:
+    """The image references the editor gave an empty ``alt: ""`` in ``language``."""
+    out = set()
+    for loc, name, _info, alt in walk(loaded.edition):
+        if name != "alt" or not alt or text_for(alt, language, loaded.default_language).strip():
+            continue
+        owner: object = loaded.edition
+        for part in loc[:-1]:
+            owner = owner[part] if isinstance(part, int) else getattr(owner, part)
+        ref = getattr(owner, "image", None) or getattr(owner, "src", None)
+        if isinstance(ref, str):
+            out.add(ref)
+    return frozenset(out)
 
 
 def _footer(ws: Workspace, variant: RenderedVariant, scan: Scan, where: str) -> list[Finding]:
@@ -171,14 +204,14 @@ def _text_checks(variant: RenderedVariant, scan: Scan, where: str) -> list[Findi
     return out
 
 
-def _subject(variant: RenderedVariant, where: str) -> list[Finding]:
+def _subject(variant: RenderedVariant, subject_at: str, preheader_at: str) -> list[Finding]:
     out = []
     subject = fill_defaults(variant, variant.subject)
     lang = variant.language
     if len(subject) < SUBJECT_MIN or len(subject) > SUBJECT_MAX:
         out.append(Finding("warning", "subject-length", f"{lang}: the subject has {len(subject)} characters; "
-                           f"{SUBJECT_MIN} to {SUBJECT_MAX} show well in inboxes", where))
+                           f"{SUBJECT_MIN} to {SUBJECT_MAX} show well in inboxes", subject_at))
     if not variant.preheader.strip():
         out.append(Finding("warning", "preheader", f"{lang}: no preheader; inboxes then show the first words "
-                           "of the email (\"View this email in your browser\") beside the subject", where))
+                           "of the email (\"View this email in your browser\") beside the subject", preheader_at))
     return out

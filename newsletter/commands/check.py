@@ -32,7 +32,7 @@ def check(ctx: Context, editions: tuple[str, ...], strict: bool, quiet: bool) ->
             click.secho(text, fg=colour, err=finding.level == "error")
         if not quiet:
             ed = report.loaded.edition
-            status = "ok" if not e else f"{e} error(s)"
+            status = (f"{e} error(s)" if e else f"{w} warning(s) fail --strict" if strict and w else "ok")
             click.echo(f"{report.name}: {status} - edition {ed.number}, {len(ed.blocks)} blocks, "
                        f"languages {', '.join(ed.languages)}, {w} warning(s)")
     if errors or (strict and warnings):

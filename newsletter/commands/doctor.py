@@ -5,7 +5,7 @@ import click
 
 from newsletter.commands._context import Context, pass_ctx
 from newsletter.core.errors import EXIT_PROBLEMS
-from newsletter.delivery import ADAPTERS
+from newsletter.core.adapters import ADAPTERS
 
 MARK = {"ok": ("ok", "green"), "warning": ("note", "yellow"), "problem": ("PROBLEM", "red")}
 

@@ -35,6 +35,7 @@ from newsletter.core.errors import ConfigError
 SIGNED_HEADERS = ("from", "to", "subject", "date", "message-id", "reply-to", "mime-version",
                   "content-type", "list-id", "list-unsubscribe", "list-unsubscribe-post")
 OVERSIGNED = ("from", "subject", "list-unsubscribe", "list-unsubscribe-post")
+_SAME_FOR_EVERYONE = ("from", "reply-to", "mime-version", "content-type", "list-id", "list-unsubscribe-post")
 MIN_RSA_BITS = 1024       # RFC 8301: verifiers must refuse shorter keys
 _WSP_RUN = re.compile(rb"[ \t]+")
 _SPACES = re.compile(rb"  +")
@@ -117,6 +118,9 @@ class DkimSigner:
     def __init__(self, key: PrivateKey, domain: str, selector: str):
         self.domain, self.selector, self.key = domain.lower(), selector, key
         self._algorithm = _algorithm(key)
+        # Canonical lines of headers that are the same in every message of a campaign (From,
+        # List-Id, MIME-Version, ...): made once. Dict reads and writes are atomic in CPython.
+        self._canonical: dict[tuple[bytes, bytes], bytes] = {}
         self._prefix = ["v=1;", f"a={self.algorithm};", "c=relaxed/relaxed;", f"d={self.domain};",
                         f"s={selector};"]
 
@@ -149,10 +153,16 @@ class DkimSigner:
             if key in SIGNED_HEADERS:
                 found.setdefault(key, []).append((name, value))
         names, lines = [], []
+        cache = self._canonical
         for key in SIGNED_HEADERS:
             for name, value in reversed(found.get(key, ())):
                 names.append(key)
-                lines.append(relaxed_header(name, value))
+                line = cache.get((name, value))
+                if line is None:
+                    line = relaxed_header(name, value)
+                    if key in _SAME_FOR_EVERYONE and len(cache) < 64:
+                        cache[(name, value)] = line
+                lines.append(line)
             if key in OVERSIGNED:
                 names.append(key)     # signs "no further header of this name"
         return names, b"".join(lines)

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
-from newsletter.content import markdown, merge, translations
-from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker
+from newsletter.content import editorial, markdown, merge, translations
+from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker, walk
 
 log = logging.getLogger(__name__)
 EDITION_FILE = "edition.yaml"
@@ -32,6 +32,7 @@ class LoadedEdition:
     smap: SourceMap
     default_language: str
     warnings: list[SourceError] = field(default_factory=list)
+    notes: list[tuple[str, SourceError]] = field(default_factory=list)  # (code, warning): content.editorial
     translation_warnings: list[SourceError] = field(default_factory=list)  # unused entries
     # (field loc, language) -> state of that translation (content.translations)
     translation_states: dict[tuple[Loc, str], translations.TranslationState] = field(default_factory=dict)
@@ -103,6 +104,9 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
         known = edition_names(ws)
         hint = suggest(name, known) or (f"; editions: {', '.join(known)}" if known else "")
         return None, [SourceError(file, None, None, f"no edition {name!r}{hint}")]
+    problem = editorial.folder_problem(name)
+    if problem:
+        return None, [SourceError(file, None, None, problem)]
     try:
         data, smap = load_yaml(file)
     except SourceError as err:
@@ -130,8 +134,24 @@ def _load(ws: Workspace, name: str, segments: set[str] | None) -> tuple[LoadedEd
     loaded.translation_warnings = unused
     texts = {loc: value for loc, _n, info, value in walk(edition) if value and text_marker(info)}
     loaded.translation_states = translations.states(entries, texts, default)
-    errors = Checker(ws, loaded, segments).run()
+    others = list(_other_editions(ws, name))
+    errors = Checker(ws, loaded, segments).run() + editorial.errors(loaded, others)
+    loaded.notes = editorial.notes(loaded, others)
     return (None, errors) if errors else (loaded, [])
+
+
+def _other_editions(ws: Workspace, name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, raw data) of every other edition whose edition.yaml can be read (for the checks
+    across editions: numbers, the previous edition's subject)."""
+    for other in edition_names(ws):
+        if other == name:
+            continue
+        try:
+            data, _ = load_yaml(ws.issues_dir / other / EDITION_FILE)
+        except SourceError:   # that edition's own check reports it
+            continue
+        if isinstance(data, dict):
+            yield other, data
 
 
 def _within(field_path: str, prefix: str) -> bool:
@@ -238,20 +258,6 @@ def _mark_body(smap: SourceMap, loc: Loc, lang: str, fsmap: SourceMap, body_line
     smap.text_starts[loc + ("body", lang)] = pos
     smap.positions.setdefault(loc + ("body",), pos)
     smap.texts.update(fsmap.texts)
-
-
-def walk(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, Any, Any]]:
-    """Every field value under ``model``: (loc, field name, field info, value)."""
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        here = loc + (name,)
-        yield here, name, info, value
-        if isinstance(value, BaseModel):
-            yield from walk(value, here)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    yield from walk(item, here + (i,))
 
 
 class Checker:

@@ -7,12 +7,15 @@ a language missing from the mapping falls back to the default language, and
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import functools
 import re
 import typing
 import unicodedata
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Union
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+import zoneinfo
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -134,12 +137,93 @@ Url = Annotated[str, AfterValidator(_check_link), UrlMarker()]
 ImageRef = Annotated[str, Field(min_length=1)]
 
 
+@functools.lru_cache(maxsize=1)
+def _zones() -> dict[str, str]:
+    """Every IANA zone name, by its lower-case form and by its last part ('berlin')."""
+    out: dict[str, str] = {}
+    for zone in sorted(zoneinfo.available_timezones()):
+        out.setdefault(zone.lower(), zone)
+        out.setdefault(zone.rsplit("/", 1)[-1].lower().replace("_", " "), zone)
+    return out
+
+
 def check_timezone(value: str) -> str:
+    """An IANA zone name ('Europe/Berlin', 'UTC'). Not 'localtime' or a path: the zone of the
+    machine that builds the edition is nobody's business, and no reader's zone."""
+    zones = _zones()
+    if value in zoneinfo.available_timezones() and value not in ("localtime", "Factory"):
+        return value
+    guess = zones.get(value.strip().lower()) or zones.get(value.strip().lower().replace("_", " "))
+    if guess is None:
+        close = difflib.get_close_matches(value, sorted(set(zones.values())), n=1, cutoff=0.8)
+        guess = close[0] if close else None
+    if value.strip().lower() == "localtime":
+        why = "'localtime' is the zone of the machine that builds the edition, not of the event"
+        raise ValueError(f"{why}; write the event's IANA time zone, like 'Europe/Berlin' or 'UTC'")
+    hint = f"; did you mean {guess!r}?" if guess and guess != value else ""
+    raise ValueError(f"expected an IANA time zone like 'Europe/Berlin' or 'UTC', got {value!r}{hint}")
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})(?:[ ,T]+(\d{1,2})[:.h](\d{2}))?\s*$")
+_YMD_SLASH = re.compile(r"^\s*(\d{4})[./](\d{1,2})[./](\d{1,2})(?:[ ,T]+(\d{1,2})[:.h](\d{2}))?\s*$")
+
+
+def _date_input(with_time: bool) -> Any:
+    """A BeforeValidator: ISO dates pass to pydantic; anything else gets a message with the
+    form expected (and the date an editor probably meant), never a parser's own wording."""
+    example = "2026-12-03T18:30" if with_time else "2026-12-03"
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        iso = text.replace(" ", "T", 1) if with_time else text
+        try:
+            (dt.datetime if with_time else dt.date).fromisoformat(iso)
+            return iso
+        except ValueError:
+            pass
+        meant = _meant(text, with_time)
+        hint = f"; did you mean {meant}?" if meant else ""
+        if not meant and re.match(r"^\d{4}-\d{1,2}-\d{1,2}", text):
+            hint = "; there is no such day" if _no_such_day(text) else ""
+        form = "year-month-dayThour:minute" if with_time else "year-month-day"
+        raise ValueError(f"expected a {'date and time' if with_time else 'date'} written {example} "
+                         f"({form}), got {value!r}{hint}")
+    return BeforeValidator(check)
+
+
+def _no_such_day(text: str) -> bool:
+    year, month, day = (int(x) for x in re.findall(r"\d+", text)[:3])
     try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"expected an IANA time zone like 'Europe/Berlin' or 'UTC', got {value!r}") from None
-    return value
+        dt.date(year, month, day)
+    except ValueError:
+        return True
+    return False
+
+
+def _meant(text: str, with_time: bool) -> str | None:
+    m = _DMY.match(text)
+    if m:
+        day, month, year, hour, minute = m.groups()
+    else:
+        m = _YMD_SLASH.match(text)
+        if not m:
+            return None
+        year, month, day, hour, minute = m.groups()
+    try:
+        date = dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    if not with_time:
+        return date.isoformat() if hour is None else None
+    if hour is None:
+        return f"{date.isoformat()}T10:00 (with the time it starts)"
+    return f"{date.isoformat()}T{int(hour):02d}:{minute}"
+
+
+IsoDate = Annotated[dt.date, _date_input(False)]
+IsoDateTime = Annotated[dt.datetime, _date_input(True)]
 
 
 TimeZone = Annotated[str, AfterValidator(check_timezone)]
@@ -187,8 +271,8 @@ class ArticleBlock(_Block, _WithImage):
 
 class Event(Model):
     title: Text
-    start: dt.datetime
-    end: dt.datetime | None = None
+    start: IsoDateTime
+    end: IsoDateTime | None = None
     timezone: TimeZone
     place: Text | None = None
     online: Url | None = None
@@ -294,7 +378,7 @@ class Edition(Model):
     """One newsletter issue: edition.yaml in its own folder under issues/."""
 
     number: int = Field(ge=1)
-    date: dt.date
+    date: IsoDate
     languages: list[Annotated[str, Field(pattern=_LANG.pattern)]] = Field(min_length=1)
     subject: Text
     preheader: Text | None = None
@@ -319,3 +403,17 @@ def text_for(value: dict[str, str] | None, lang: str, default: str) -> str:
 
 def falls_back(value: dict[str, str] | None, lang: str) -> bool:
     return bool(value) and lang not in value and ANY_LANG not in value
+
+
+def walk(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, Any, Any]]:
+    """Every field value under ``model``: (loc, field name, field info, value)."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        here = loc + (name,)
+        yield here, name, info, value
+        if isinstance(value, BaseModel):
+            yield from walk(value, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from walk(item, here + (i,))

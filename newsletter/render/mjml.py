@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -47,11 +48,58 @@ def split_inline_css(mjml_text: str) -> tuple[str, str]:
 def to_html(mjml_text: str) -> str:
     """The final HTML of an MJML document. Raises MjmlError."""
     body, css = split_inline_css(mjml_text)
+    body = protect_attributes(body)
     try:
         html = mjml2html(body, disable_comments=True, fonts=NO_WEB_FONTS)
     except ValueError as exc:  # mjml-python raises ValueError for every MRML error
         raise MjmlError(str(exc)) from None
+    _verify(body, html)
     return inline_css(html, css)
+
+
+# MRML (mjml-python 1.4.2) writes attribute values with Rust's escape_debug: a
+# combining mark, a zero-width joiner, a variation selector, a no-break space, a tab, a line
+# break or a backslash comes out as the text '\u{200d}', '\u{a0}', '\t', '\\' - which screen
+# readers then read out of alt and aria-label. Numeric character references pass through it
+# untouched and mean the same to every HTML reader, so such characters are written as
+# references inside attribute values before MRML sees them. (docs/upstream/mrml-attribute-escapes.md)
+_TAG = re.compile(r"<[A-Za-z][\w:-]*\s[^<>]*>")
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_DEBUG_ESCAPED = re.compile(r"[\\\t\n\r\x00-\x1f\x7f-\xa0\xad\u0300-\u036f\u0483-\u0489\u0591-\u05c7"
+                            r"\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0903\u093a-\u094f"
+                            r"\u1680\u180b-\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u20d0-\u20ff"
+                            r"\u3000\ufe00-\ufe0f\ufe20-\ufe2f\ufeff\ufff9-\ufffb\U000e0000-\U000e01ef]")
+_TITLE = re.compile(r"(<mj-title>)(.*?)(</mj-title>)", re.S)
+_LEAKED = re.compile(r"\\u\{[0-9a-f]{1,6}\}")
+
+
+def _needs_reference(char: str) -> bool:
+    if _DEBUG_ESCAPED.match(char):
+        return True
+    return unicodedata.category(char)[0] in "MCZ" and char != " "
+
+
+def _reference(match: re.Match[str]) -> str:
+    return "".join(f"&#x{ord(c):x};" if _needs_reference(c) else c for c in match.group(0))
+
+
+def protect_attributes(mjml_text: str) -> str:
+    """``mjml_text`` with every character MRML would mangle inside an attribute value
+    written as a numeric character reference (text between tags is left as it is)."""
+    if mjml_text.isascii() and "\\" not in mjml_text and "\t" not in mjml_text:
+        return mjml_text
+    text = _TAG.sub(lambda tag: _QUOTED.sub(_reference, tag.group(0)), mjml_text)
+    # MRML also copies <mj-title> into the body's aria-label attribute.
+    return _TITLE.sub(lambda m: m.group(1) + _reference(re.match(r".*", m.group(2), re.S)) + m.group(3), text)
+
+
+def _verify(mjml_text: str, html: str) -> None:
+    """MRML must not have written a character as a Rust escape (see protect_attributes)."""
+    leaked = _LEAKED.search(html)
+    if leaked and leaked.group(0) not in mjml_text:
+        at = html.rfind("<", 0, leaked.start())
+        raise MjmlError(f"MRML wrote a character as {leaked.group(0)!r} in {html[at:leaked.end() + 20]!r}; "
+                        "report it with docs/upstream/mrml-attribute-escapes.md")
 
 
 def inline_css(html: str, css: str) -> str:

@@ -27,6 +27,7 @@ class Case:
     links: dict[str, str] = field(default_factory=dict)
     # files beside the edition folder (workspace-relative), e.g. what a link points to
     outside: dict[str, str] = field(default_factory=dict)
+    strict: bool = False   # run `check --strict`: the expected lines are warnings
 
 
 E = "issues/bad/edition.yaml"
@@ -51,12 +52,12 @@ CASES = [
     Case("image without alt", HEAD + BLOCK + "    image: https://cdn.example.org/a.png\n",
          [f"{E}:7:5: blocks[0]: an image needs alt text: add 'alt:' describing it for people who cannot see it"]),
     Case("impossible date", HEAD.replace("2026-12-01", "2026-13-01") + BLOCK,
-         [f"{E}:2:1: date: expected a valid date or datetime, month value is outside "
-          "expected range of 1-12; got '2026-13-01'"]),
+         [f"{E}:2:1: date: expected a date written 2026-12-03 (year-month-day), got '2026-13-01'; "
+          "there is no such day"]),
     Case("unknown time zone", HEAD + "  - type: events\n    title: Dates\n    events:\n"
          "      - title: Meeting\n        start: 2026-12-10T10:00\n        timezone: Europe/Berln\n"
          "        place: Stuttgart\n",
-         [f"{E}:12:9: blocks[0].events[0].timezone: expected an IANA time zone like 'Europe/Berlin' or 'UTC', got 'Europe/Berln'"]),
+         [f"{E}:12:9: blocks[0].events[0].timezone: expected an IANA time zone like 'Europe/Berlin' or 'UTC', got 'Europe/Berln'; did you mean 'Europe/Berlin'?"]),
     Case("event ends before it starts", HEAD + "  - type: events\n    title: Dates\n    events:\n"
          "      - title: Meeting\n        start: 2026-12-10T10:00\n        end: 2026-12-10T09:00\n"
          "        timezone: UTC\n        online: https://meet.example.org/x\n",
@@ -226,4 +227,73 @@ CASES += [
     Case("front matter that is never closed", HEAD + "  - file: story.md\n",
          ["issues/bad/story.md:1:1: front matter starts with '---' but has no closing '---' line"],
          files={"story.md": "---\ntype: article\ntitle: Story\nBody.\n"}),
+]
+
+EVENTS = "  - type: events\n    title: Dates\n    events:\n      - title: Meeting\n"
+CASES += [
+    Case("skeleton headline left in", HEAD + "  - type: article\n    title: TODO headline\n",
+         [f"{E}:8:12: blocks[0].title: placeholder text 'TODO headline' (from the skeleton of "
+          "`newsletter new`?): write the real text before sending"]),
+    Case("skeleton subject left in one language", HEAD.replace("de: Neues im Dezember aus dem Netzwerk", "de: TODO subject in de") + BLOCK,
+         [f"{E}:4:51: subject.de: placeholder text 'TODO subject in de' (from the skeleton of "
+          "`newsletter new`?): write the real text before sending"]),
+    Case("lorem ipsum inside Markdown", HEAD + MD + "      Lorem ipsum dolor sit amet.\n",
+         [f"{E}:11:7: blocks[0].body: placeholder text 'Lorem ipsum dolor sit amet.' (from the skeleton "
+          "of `newsletter new`?): write the real text before sending"]),
+    Case("empty subject", HEAD.replace("subject: {en: December news from the network, de: Neues im Dezember aus dem Netzwerk}", "subject: ''") + BLOCK,
+         [f"{E}:4:1: subject: the subject is empty"]),
+    Case("empty button label", HEAD + BLOCK + "    button:\n      label: ' '\n      url: https://example.org\n",
+         [f"{E}:11:7: blocks[0].button.label: the label is empty"]),
+    Case("two blocks with the same id", HEAD + BLOCK + "    id: news\n" + BLOCK + "    id: news\n",
+         [f"{E}:14:5: blocks[1].id: id 'news' is already the id of blocks[0] (line 10); ids name "
+          "anchors and must be unique"]),
+    Case("edition number of another edition", HEAD.replace("number: 7", "number: 14") + BLOCK,
+         [f"{E}:1:1: number: number 14 is already the number of edition 2026-11; the next free number is 15"]),
+    Case("time zone localtime", HEAD + EVENTS + "        start: 2026-12-10T10:00\n        timezone: localtime\n"
+         "        place: Stuttgart\n",
+         [f"{E}:12:9: blocks[0].events[0].timezone: 'localtime' is the zone of the machine that builds "
+          "the edition, not of the event; write the event's IANA time zone, like 'Europe/Berlin' or 'UTC'"]),
+    Case("time zone by city", HEAD + EVENTS + "        start: 2026-12-10T10:00\n        timezone: Berlin\n"
+         "        place: Stuttgart\n",
+         [f"{E}:12:9: blocks[0].events[0].timezone: expected an IANA time zone like 'Europe/Berlin' or "
+          "'UTC', got 'Berlin'; did you mean 'Europe/Berlin'?"]),
+    Case("time zone in lower case", HEAD + EVENTS + "        start: 2026-12-10T10:00\n        timezone: america/sao_paulo\n"
+         "        place: Stuttgart\n",
+         [f"{E}:12:9: blocks[0].events[0].timezone: expected an IANA time zone like 'Europe/Berlin' or "
+          "'UTC', got 'america/sao_paulo'; did you mean 'America/Sao_Paulo'?"]),
+    Case("German date", HEAD.replace("2026-12-01", "03.12.2026") + BLOCK,
+         [f"{E}:2:1: date: expected a date written 2026-12-03 (year-month-day), got '03.12.2026'; "
+          "did you mean 2026-12-03?"]),
+    Case("slashed date", HEAD.replace("2026-12-01", "2026/12/03") + BLOCK,
+         [f"{E}:2:1: date: expected a date written 2026-12-03 (year-month-day), got '2026/12/03'; "
+          "did you mean 2026-12-03?"]),
+    Case("event start in German form", HEAD + EVENTS + "        start: 10.12.2026 10:00\n        timezone: UTC\n"
+         "        place: Stuttgart\n",
+         [f"{E}:11:9: blocks[0].events[0].start: expected a date and time written 2026-12-03T18:30 "
+          "(year-month-dayThour:minute), got '10.12.2026 10:00'; did you mean 2026-12-10T10:00?"]),
+    Case("typo in a key inside an events entry", HEAD + EVENTS + "        start: 2026-12-10T10:00\n        timezone: UTC\n"
+         "        plase: Stuttgart\n        online: https://meet.example.org/x\n",
+         [f"{E}:13:9: blocks[0].events[0].plase: unknown key 'plase'; did you mean 'place'?"]),
+    Case("second events entry without place", HEAD + EVENTS + "        start: 2026-12-10T10:00\n        timezone: UTC\n"
+         "        place: Stuttgart\n      - title: Second\n        start: 2026-12-11T10:00\n        timezone: UTC\n",
+         [f"{E}:14:9: blocks[0].events[1]: an event needs a 'place:' or an 'online:' link"]),
+    # warnings, with --strict
+    Case("event before the edition's date", HEAD + EVENTS + "        start: 2026-11-10T10:00\n        timezone: UTC\n"
+         "        place: Stuttgart\n",
+         [f"{E}:11:9: warning: blocks[0].events[0].start: the event starts on 2026-11-10, before the "
+          "edition's date (2026-12-01); left over from an earlier edition? [past-event]"], strict=True),
+    Case("subject of the previous edition", HEAD.replace(
+        "subject: {en: December news from the network, de: Neues im Dezember aus dem Netzwerk}",
+        'subject: {en: "November news: peer learning, training and the Grassroots Academy", de: Neues im Dezember}') + BLOCK,
+         [f"{E}:4:1: warning: subject: the subject is the same as edition 2026-11's (en); readers take "
+          "it for last month's email [repeated]"], strict=True),
+    Case("empty alt reported once at its line", HEAD + BLOCK + "    image: https://cdn.example.org/a.png\n    alt: ''\n",
+         [f"{E}:11:5: warning: blocks[0].alt: the alt text is empty: screen readers skip the image (right "
+          "for a decoration; otherwise say what it shows) [img-alt]"], strict=True),
+    Case("short subject at its line", HEAD.replace("December news from the network", "News") + BLOCK,
+         [f"{E}:4:11: warning: en: the subject has 4 characters; 10 to 78 show well in inboxes [subject-length]"],
+         strict=True),
+    Case("fallback at the block's line", HEAD + "  - type: article\n    title: {en: Only English}\n",
+         [f"{E}:7:5: warning: de: blocks[0] article 'Only English' falls back to en (title) [fallback]"],
+         strict=True),
 ]

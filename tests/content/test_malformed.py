@@ -30,8 +30,10 @@ def test_corpus_is_large_enough() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_malformed_edition(sample_ws: Path, case: Case) -> None:
     write_case(sample_ws, case)
-    result = CliRunner().invoke(main, ["-C", str(sample_ws), "check", "bad"])
+    result = CliRunner().invoke(main, ["-C", str(sample_ws), "check", "bad", *(["--strict"] if case.strict else [])])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.startswith("issues/")]
     assert lines == case.expected
+    if case.strict:  # one verdict: no "ok" before the failure
+        assert "fail --strict" in result.output and ": ok -" not in result.output
