@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 settings.register_profile("newsletter", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("newsletter")
 
-pytest_plugins = ["tests.support.smtp_servers", "tests.support.samples", "tests.support.aws"]
+pytest_plugins = ["tests.support.smtp_servers", "tests.support.samples", "tests.support.aws",
+                  "tests.support.mailservers"]
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -66,14 +66,14 @@ def test_a_build_loads_nothing_that_only_sending_or_importing_needs(sample_ws: P
 
 STAGES = ("newsletter.content", "newsletter.render", "newsletter.check", "newsletter.compose",
           "newsletter.campaign", "newsletter.delivery", "newsletter.subscribers", "newsletter.preview",
-          "newsletter.publish", "newsletter.translate", "pydantic")
+          "newsletter.publish", "newsletter.translate", "newsletter.feedback", "pydantic")
 
 
 def test_help_of_a_command_loads_no_stage_and_no_pydantic() -> None:
     """Commands import their stage inside the command function: asking a command for its
     help (or a wrong option) costs click's start-up only. send, campaigns and subscribers
     still name their choices from their stage's modules."""
-    lazy = ["build", "check", "new", "schema", "screenshot", "segments", "preview", "dkim"]
+    lazy = ["build", "check", "new", "schema", "screenshot", "segments", "preview", "dkim", "feedback"]
     for command in lazy:
         loaded = modules_loaded(command, "--help")
         assert [m for m in loaded if m.startswith(STAGES)] == [], command

@@ -52,6 +52,9 @@ from newsletter.delivery.states import RecipientState
 
 log = logging.getLogger(__name__)
 State = RecipientState
+# The same states under the names code written before RecipientState imports from here.
+PENDING, SENDING, SENT = State.PENDING, State.SENDING, State.SENT
+FAILED_TEMPORARY, FAILED_PERMANENT, SKIPPED = State.FAILED_TEMPORARY, State.FAILED_PERMANENT, State.SKIPPED
 FINAL = (State.SENT, State.FAILED_PERMANENT, State.SKIPPED)
 # Who may have the edition already: sent, or unknown (possibly delivered).
 RECEIVED = (State.SENT, State.SENDING)

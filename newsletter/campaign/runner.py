@@ -632,13 +632,15 @@ class _Dispatch:
     def _send(self, task: _Task) -> _Outcome:
         journal, campaign = self.writer, self.campaign
         try:
-            message = self.r.composers[task.recipient.variant].compose(task.recipient)
+            composer = self.r.composers[task.recipient.variant]
+            message = composer.compose(task.recipient)
+            envelope_from = composer.envelope_from(task.recipient) or self.r.envelope_from  # VERP if set
             address = checked_address(task.recipient.email)
         except (ComposeError, ValueError) as exc:
             journal.record(campaign, task.sid, State.FAILED_PERMANENT, str(exc))
             return _Outcome(task, State.FAILED_PERMANENT, str(exc), Verdict.FAILED)
         try:
-            result = self.r.adapter.send(message, self.r.envelope_from, [address])[0]
+            result = self.r.adapter.send(message, envelope_from, [address])[0]
         except ConnectionLost as exc:
             if exc.uncertain:
                 return _Outcome(task, State.SENDING, str(exc))     # stays "sending": unknown

@@ -52,6 +52,10 @@ def show(ctx: Context, campaign_id: int) -> None:
                 click.echo(f"{title}:")
                 for row in rows:
                     click.echo(f"  {row.email:<40} {row.variant:<14} {row.reply or ''}")
+        from newsletter.feedback.report import campaign_lines
+
+        for line in campaign_lines(ctx.ws.db_path, c.id, journal.counts(c.id).get(State.SENT, 0)):
+            click.echo(line)
 
 
 COMMANDS = [campaigns]

@@ -277,7 +277,12 @@ def show(ctx: Context, email: str) -> None:
         sub = store.require(email)
         member_of = [seg.name for seg in store.segments if seg.matches(sub)]
         events = store.events(sub.stored_id)
-    for line in describe(sub, member_of, events):
+    from newsletter.feedback.report import subscriber_lines
+
+    lines = describe(sub, member_of, events)
+    history = len(lines) - len(events)   # the bounces and complaints go before the history
+    lines[history:history] = subscriber_lines(ctx.ws.db_path, sub.stored_id)
+    for line in lines:
         click.echo(line)
 
 

@@ -36,7 +36,7 @@ from newsletter.compose.headers import (address_words, ascii_domain, checked_add
                                         header_text, phrase_words, text_words)
 from newsletter.compose.dkim import DkimSigner
 from newsletter.compose.qp import Body, MessageBytes, qp_value
-from newsletter.core import tokens
+from newsletter.core import tokens, verp
 from newsletter.core.config import Settings
 from newsletter.content.merge import LINK_FIELDS, URL_FIELD, MergeField, fill_url, url_problem, value_for
 from newsletter.core.errors import ComposeError, RenderError
@@ -142,6 +142,8 @@ class Composer:
         self._text_head = _part_head("plain")
         self._html_head = b"\r\n" + _part_head("html")
         self._tail = f"\r\n--{BOUNDARY}--\r\n".encode("ascii")
+        bounce_domain = settings.delivery.bounce_domain   # checked in core.config
+        self._bounce_domain = ascii_domain(bounce_domain) if bounce_domain else None
 
     @staticmethod
     def _static_headers(site: _Site) -> tuple[bytes, bytes, bytes]:
@@ -233,6 +235,14 @@ class Composer:
         that remembers Message-IDs can drop a duplicate left by a crash."""
         key = f"{self.campaign}\0{self.variant.key}\0{recipient.id}".encode("utf-8")
         return f"<{hashlib.sha256(key).hexdigest()[:32]}@{self._site.msgid_domain}>"
+
+    def envelope_from(self, recipient: RecipientLike) -> str | None:
+        """The SMTP envelope sender: with ``delivery.bounce_domain`` a VERP address naming this
+        recipient and campaign (core/verp.py), so that bounces identify them; else None (the
+        sender's own choice). Test and dry-run messages (no numeric ids) get None too."""
+        if self._bounce_domain and self.campaign.isdigit() and str(recipient.id).isdigit():
+            return verp.return_path(self._secret, recipient.id, self.campaign, self._bounce_domain)
+        return None
 
     def list_unsubscribe(self, fields: _Filled) -> str:
         value = f"<{fields.unsubscribe_url}>"

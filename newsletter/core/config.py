@@ -210,6 +210,9 @@ class Delivery(_Section):
                             "normal: faster where syncing is slow, safe against a crash of the process only.")
     max_consecutive_failures: int = Field(20, ge=1)
     bounce_limit: int = Field(1, ge=1, description="Hard bounces before a subscriber is marked bounced.")
+    bounce_domain: DomainName | None = Field(
+        None, description="VERP: send each message with the envelope sender bounce+<code>@this domain "
+                          "(docs/feedback.md); its mail must reach feedback.mailbox.")
 
     @field_validator("smtp_url")
     @classmethod
@@ -218,6 +221,42 @@ class Delivery(_Section):
             raise ValueError("a password does not belong in newsletter.yaml; set NEWSLETTER_SMTP_URL "
                              "or NEWSLETTER_SMTP_PASSWORD in the environment instead")
         return value
+
+
+class Mailbox(_Section):
+    """The IMAP mailbox that bounces, abuse reports and mailto unsubscribes arrive in. The
+    password comes from NEWSLETTER_IMAP_PASSWORD (or NEWSLETTER_IMAP_PASSWORD_FILE)."""
+
+    host: str
+    port: int = Field(993, ge=1, le=65535)
+    security: Literal["tls", "starttls"] = Field("tls", description="tls: IMAPS (port 993); starttls: port 143.")
+    username: str
+    folder: str = "INBOX"
+    processed_folder: str | None = Field(
+        "Processed", description="Understood messages are moved here; none: they are flagged and stay.")
+    ca_file: Path | None = Field(None, description="Trust this certificate (a private server's own).")
+    timeout_seconds: float = Field(60, gt=0)
+
+
+class Webhooks(_Section):
+    """Mail services that report bounces and complaints by HTTP (docs/feedback.md). Secrets
+    come from the environment: NEWSLETTER_POSTMARK_PASSWORD, NEWSLETTER_MAILGUN_SIGNING_KEY."""
+
+    sns_certificate_hosts: list[str] = Field(
+        default_factory=lambda: ["sns.*.amazonaws.com"],
+        description="Hosts (https only; * is one label) SNS signing certificates may come from.")
+    sns_topics: list[str] = Field(default_factory=list, description="Accept only these topic ARNs (empty: any).")
+    postmark_username: str | None = None
+    sendgrid_public_key: str | None = Field(
+        None, description="The Signed Event Webhook's verification key (base64 DER, from SendGrid).")
+
+
+class Feedback(_Section):
+    mailbox: Mailbox | None = None
+    soft_bounce_limit: int = Field(5, ge=1, description="Soft bounces in a row that count as one hard bounce.")
+    soft_bounce_quiet_days: float = Field(
+        14, gt=0, description="A soft-bounce score is forgotten after this long without a bounce.")
+    webhooks: Webhooks = Field(default_factory=Webhooks)
 
 
 class Dkim(_Section):
@@ -257,6 +296,7 @@ class Settings(_Section):
     urls: Urls
     languages: Languages = Field(default_factory=Languages)
     delivery: Delivery = Field(default_factory=Delivery)
+    feedback: Feedback = Field(default_factory=Feedback)
     dkim: Dkim | None = None
     ses: Ses = Field(default_factory=Ses)
     translations: Translations = Field(default_factory=Translations)
@@ -291,6 +331,11 @@ def _env_or_file(name: str) -> str | None:
         except OSError as exc:
             raise ConfigError(f"{name}_FILE={file}: cannot read: {exc.strerror}") from None
     return None
+
+
+def env_secret(name: str) -> str | None:
+    """A secret from the environment variable ``name`` or the file ``<name>_FILE`` names."""
+    return _env_or_file(name)
 
 
 class Workspace:

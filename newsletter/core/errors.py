@@ -175,3 +175,11 @@ class DiskFull(DatabaseError):
 
 class DatabaseCorrupt(DatabaseError):
     """The database file is damaged."""
+
+
+class FeedbackError(NewsletterError):
+    """Feedback (bounces, complaints, unsubscribe requests) could not be taken in."""
+
+
+class MailboxError(FeedbackError):
+    """The feedback mailbox cannot be read (connection, TLS, login, folder)."""
