@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from newsletter.check.checker import findings_for
 from newsletter.compose.composer import Composer, Recipient
@@ -248,7 +248,7 @@ def send(ws: Workspace, store: Store, the_plan: SendPlan, adapter_name: str, *,
         try:
             runner = CampaignRunner(
                 journal, adapter, made, envelope_from=ws.settings.sender.from_address,
-                options=options, still_subscribed=store.is_subscribed,
+                options=options, still_subscribed=lambda sid: _still_wanted(store, the_plan, sid),
                 on_hard_bounce=lambda sid: store.record_bounce(int(sid), limit),
                 progress=progress, edition=None if again else the_plan.edition,
             )
@@ -293,6 +293,12 @@ def _lookup(store: Store, the_plan: SendPlan, sids: Sequence[str]) -> dict[str, 
         if the_plan.rule.matches(sub):
             found[str(sid)] = the_plan.recipient(sub, fresh=True)
     return found
+
+
+def _still_wanted(store: Store, the_plan: SendPlan, sid: Any) -> bool:
+    """Checked just before each message: still subscribed and still in the segment."""
+    sub = store.get_by_id(int(sid))
+    return sub is not None and the_plan.rule.matches(sub)
 
 
 def iter_summary_lines(summary: Summary) -> Iterator[str]:

@@ -24,6 +24,7 @@ ELSEWHERE = {
     "email": "an address cannot be changed; add the new address with 'subscribers add' and unsubscribe the old one",
     "status": "use 'subscribers unsubscribe' or 'subscribers resubscribe' (which records new consent)",
     "created_at": "the time someone joined is kept as it was recorded",
+    "name_infix": "it is part of the family name: --set last_name=\"van der Berg\"",
 }
 
 

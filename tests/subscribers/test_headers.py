@@ -173,6 +173,18 @@ def test_name_beside_a_first_name_is_the_family_name(empty_store: Store, tmp_pat
     assert (b.first_name, b.last_name, b.name) == ("", "", "Bea Berg")
 
 
+def test_a_dutch_name_infix_goes_in_front_of_the_family_name(empty_store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path, "leden.csv", "E-mailadres;Voornaam;Tussenvoegsel;Achternaam;Taal;Land\n"
+                 "anna@example.org;Anna;van der;Berg;Nederlands;Nederland\n"
+                 "piet@example.org;Piet;;Jansen;nl;NL\n")
+    summary = import_file(empty_store, path)
+    assert summary.imported == 2 and summary.rejected == 0
+    anna, piet = empty_store.get("anna@example.org"), empty_store.get("piet@example.org")
+    assert (anna.first_name, anna.last_name, anna.name) == ("Anna", "van der Berg", "Anna van der Berg")
+    assert (anna.language, anna.country, anna.attributes) == ("nl", "NL", {})
+    assert (piet.last_name, piet.name) == ("Jansen", "Piet Jansen")
+
+
 def test_two_columns_for_one_field_keep_the_exact_name_and_say_so(empty_store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "Land,email,country\nDeutschland,a@example.org,AT\n")
     summary = import_file(empty_store, path)

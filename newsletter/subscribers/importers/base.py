@@ -27,6 +27,10 @@ ATTR_JSON = "attr_json"    # one attribute, as JSON
 ATTRIBUTES = "attributes"  # a JSON object of attributes
 SKIP = "skip"              # known, deliberately not kept (e.g. listmonk's uuid)
 ColumnPlan = list[tuple[str, str, str]]  # (kind, key, column name)
+# How a cell starts that a spreadsheet runs as a formula; the Excel export puts an apostrophe
+# before it, and "'" itself is on the list so that the apostrophe can be taken off again
+# without loss (see plaincsv.quote_for_excel, quote_for_import and unquote_cell).
+FORMULA_START = frozenset("=+-@\t\r'")
 
 
 class CsvFormat:
@@ -34,6 +38,7 @@ class CsvFormat:
     override ``finish`` for values that need more than one cell."""
 
     name = "csv"
+    unquote = False  # whether a cell "'=..." means "=..." (see plaincsv.unquote_cell)
 
     def __init__(self, inp: CsvInput, options: ImportOptions):
         check_header(inp.label, inp.header_line, inp.header)
@@ -113,6 +118,8 @@ class CsvFormat:
                 return RowError(self.label, line, f"has {len(cells)} cells but the header names {self._width} "
                                                   "columns; check for a stray delimiter or quote")
             cells = cells + [""] * (self._width - len(cells))
+        if self.unquote and "'" in "".join(cells):  # one search per row: this is the hot loop
+            cells = [cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START else cell for cell in cells]
         reason = undecodable(cells)
         if reason:
             return RowError(self.label, line, reason)

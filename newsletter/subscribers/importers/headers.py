@@ -51,6 +51,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "mots-clés", "etichette", "labels",
     ),
     "status": ("status", "estado", "statut", "stato iscrizione", "situação"),
+    # Dutch lists keep the "van der" of "Anna van der Berg" in a column of its own; it is put
+    # in front of the family name (plaincsv.PlainCsv.finish).
+    "name_infix": ("tussenvoegsel", "tussenvoegsels", "voorvoegsel", "name infix"),
     "created_at": ("created", "created at", "signup date", "subscribed at", "angemeldet am", "anmeldedatum",
                    "fecha de alta", "date d'inscription", "data di iscrizione", "data de inscrição"),
 }

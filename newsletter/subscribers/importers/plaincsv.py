@@ -11,10 +11,11 @@ The CSV export writes exactly this format, so an export imports back without los
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from newsletter.subscribers.importing import RowError
-from newsletter.subscribers.models import CONSENT_KEYS, Subscriber
-from newsletter.subscribers.importers.base import ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, TAGS, CsvFormat, ColumnPlan, canonical
+from newsletter.subscribers.models import CONSENT_KEYS
+from newsletter.subscribers.importers.base import (ATTR, ATTR_JSON, ATTRIBUTES, CONSENT, FIELD, FORMULA_START, TAGS,
+                                                   CsvFormat, ColumnPlan, canonical)
 from newsletter.subscribers.importers.headers import field_for
 
 FIELDS = ("email", "name", "first_name", "last_name", "language", "country", "tags", "status", "created_at")
@@ -24,10 +25,7 @@ ALIASES = {
     "family_name": "last_name", "full_name": "name", "lang": "language", "created": "created_at",
 }
 CONSENT_COLUMNS = {f"consent_{key}": key for key in CONSENT_KEYS}
-# How a cell starts that a spreadsheet runs as a formula; the Excel export puts an apostrophe
-# before it, and "'" itself is on the list so that the apostrophe can be taken off again
-# without loss (see quote_for_excel, quote_for_import and unquote_cell).
-FORMULA_START = frozenset("=+-@\t\r'")
+INFIX = "name_infix"  # not a field of its own: part of the family name
 JSON_SUFFIX = ":json"
 ATTRIBUTE_PREFIX = "attributes."
 
@@ -46,10 +44,13 @@ class PlainCsv(CsvFormat):
     def make_plan(self, header: list[str]) -> ColumnPlan:
         return [column_plan(unquote_cell(column)) for column in header]
 
-    def row(self, line: int, cells: list[str]) -> Subscriber | RowError:
-        if any(cell[:1] == "'" for cell in cells):
-            cells = [unquote_cell(cell) for cell in cells]
-        return super().row(line, cells)
+    unquote = True  # cells quoted against formulas (the Excel export, a spreadsheet's "'+49 ...")
+
+    def finish(self, values: dict[str, Any]) -> dict[str, Any]:
+        infix = values.pop(INFIX, "").strip()
+        if infix:
+            values["last_name"] = f"{infix} {values.get('last_name', '').strip()}".strip()
+        return values
 
     def explicit(self, kind: str, key: str, column: str) -> bool:
         name = canonical(column)
@@ -68,7 +69,7 @@ def column_plan(column: str) -> tuple[str, str, str]:
     key = ALIASES.get(key, key)
     if key == "tags":
         return TAGS, key, column
-    if key in FIELDS:
+    if key in FIELDS or key == INFIX:
         return FIELD, key, column
     if key in CONSENT_COLUMNS:
         return CONSENT, CONSENT_COLUMNS[key], column
