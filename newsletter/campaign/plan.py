@@ -122,6 +122,9 @@ def make_plan(ws: Workspace, store: Store, edition: str, segment: str, *,
     return result
 
 
+plan = make_plan   # the name callers used before the send plan got its own name
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import main
-from tests.campaign.sending import cli, journal_rows, make_workspace
+from tests.campaign.sending import cli, env_for, journal_rows, make_workspace  # noqa: F401 - tests/web use them
 from newsletter.campaign.journal import Journal
 from newsletter.delivery.states import RecipientState
 
