@@ -93,10 +93,11 @@ BENCHMARKS = [
     Benchmark("dkim", "bench.bench_dkim", [], ["--rounds", "2", "--messages", "200"]),
     Benchmark("serve", "bench.bench_serve", [], ["--subscribers", "2500", "--requests", "1000"]),
     Benchmark("feedback", "bench.bench_feedback", [], ["--messages", "400", "--rounds", "2"]),
+    Benchmark("journal", "bench.bench_journal", [], ["--rounds", "1", "--messages", "500"]),
 ]
 # Import runs first among those measured inside this process: it reports this process's peak
 # memory, which the others would inflate. Results are still shown in the order above.
-RUN_ORDER = ["build", "import", "compose", "dkim", "feedback", "preview", "send", "memory", "serve"]
+RUN_ORDER = ["build", "import", "compose", "dkim", "feedback", "preview", "journal", "send", "memory", "serve"]
 
 
 class Tee(io.TextIOBase):

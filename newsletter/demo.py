@@ -53,7 +53,7 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
         if sample.is_file():
             summary = import_file(store, sample)
             note(f"3. imported {display_path(sample, ws.root)} into {display_path(ws.db_path, ws.root)}: {summary.line()}")
-        the_plan = campaign.plan(ws, store, latest, SEGMENT)
+        the_plan = campaign.make_plan(ws, store, latest, SEGMENT)
         note(f"4. planned {latest} for segment '{SEGMENT}': {the_plan.total} recipient(s) in "
              f"{len(the_plan.variants)} variant(s)")
         options = RunOptions.from_settings(ws.settings.delivery)

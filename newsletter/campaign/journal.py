@@ -3,11 +3,24 @@ SQLite database, so that a campaign can be resumed after any interruption and no
 recorded as sent is ever sent to again.
 
 A campaign is an edition + a segment + an adapter. Each recipient has one row under
-UNIQUE(campaign, subscriber), moving pending -> sending -> sent | failed-temporary |
-failed-permanent | skipped. "sending" is committed *before* the message is handed to the
-adapter and the outcome right after, each in its own transaction, so a crash can leave at
-most the messages then in flight (one per connection) in "sending": those are *unknown*
-(delivered or not, nobody can tell) and are not resent unless asked.
+UNIQUE(campaign, subscriber), moving through the ``RecipientState``s pending -> sending ->
+sent | failed-temporary | failed-permanent | skipped. "sending" is committed *before* the
+message is handed to the adapter and the outcome right after, so a crash can leave at most the
+messages then in flight (one per connection) in "sending": those are *unknown* (delivered or
+not, nobody can tell) and are not resent unless asked.
+
+Each edition reaches a person at most once across campaigns: a claim is refused when another
+campaign of the edition whose adapter leaves the machine (not a rehearsal through the outbox or
+the console) has that subscriber or address as sent or sending. The check and the claim are
+one write transaction, so two campaigns running at once cannot both claim one person.
+
+Durability: a claim is committed with ``synchronous = FULL`` (the write-ahead log is synced
+to disk) before its message goes out, and that sync also makes every outcome recorded before
+it durable; the other writes use NORMAL, durable against a crash of the process. So an
+operating-system crash or power loss can at most turn the last outcomes (one per connection)
+back into "sending" (unknown, listed, not resent), never a claim back into "pending" (which
+would send again). ``GroupCommit`` lets one sync serve the claims of several connections;
+``make bench`` measures the cost. ``delivery.journal_sync: normal`` skips the claims' sync.
 
 A lease on the campaign row keeps two processes from sending one campaign at once. It
 expires unless renewed; a holder on this machine whose process is gone loses it at once,
@@ -15,28 +28,43 @@ so a campaign killed with SIGKILL can be resumed straight away.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import os
+import queue
 import socket
 import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
-from typing import Iterable, Iterator
+from types import TracebackType
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from newsletter.core import db
 from newsletter.core.errors import DeliveryError
+from newsletter.delivery.states import RecipientState
 
 log = logging.getLogger(__name__)
+State = RecipientState
+# The same states under the names code written before RecipientState imports from here.
+PENDING, SENDING, SENT = State.PENDING, State.SENDING, State.SENT
+FAILED_TEMPORARY, FAILED_PERMANENT, SKIPPED = State.FAILED_TEMPORARY, State.FAILED_PERMANENT, State.SKIPPED
+FINAL = (State.SENT, State.FAILED_PERMANENT, State.SKIPPED)
+# Who may have the edition already: sent, or unknown (possibly delivered).
+RECEIVED = (State.SENT, State.SENDING)
 
-PENDING, SENDING, SENT = "pending", "sending", "sent"
-FAILED_TEMPORARY, FAILED_PERMANENT, SKIPPED = "failed-temporary", "failed-permanent", "skipped"
-STATUSES = (PENDING, SENDING, SENT, FAILED_TEMPORARY, FAILED_PERMANENT, SKIPPED)
-FINAL = (SENT, FAILED_PERMANENT, SKIPPED)
-OPEN, PAUSED, FINISHED = "open", "paused", "finished"
+
+class CampaignStatus(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
 
 MIGRATIONS = [
     """
@@ -74,7 +102,38 @@ MIGRATIONS = [
     CREATE INDEX campaign_recipients_by_provider_id ON campaign_recipients (provider_message_id)
         WHERE provider_message_id IS NOT NULL;
     """,
+    # Each edition once per person: which campaigns reach people (not outbox/console
+    # rehearsals), and lookups of a person's rows across campaigns.
+    """
+    ALTER TABLE campaigns ADD COLUMN delivers INTEGER NOT NULL DEFAULT 1;
+    UPDATE campaigns SET delivers = 0 WHERE adapter IN ('outbox', 'console');
+    CREATE INDEX campaign_recipients_by_subscriber ON campaign_recipients (subscriber);
+    CREATE INDEX campaign_recipients_by_email ON campaign_recipients (lower(email));
+    """,
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _translated(method: F) -> F:
+    """SQLite's errors leave the journal as the project's own (db.translate): a full disk, a
+    lock held too long or a damaged file, each said plainly and naming the file."""
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def generator(self: Journal, *args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise db.translate(exc, self.path) from exc
+        return generator  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def wrapper(self: Journal, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise db.translate(exc, self.path) from exc
+    return wrapper  # type: ignore[return-value]
 
 
 class CampaignLocked(DeliveryError):
@@ -95,6 +154,7 @@ class Campaign:
     note: str | None
     lease_owner: str | None
     lease_expires: float | None
+    delivers: int = 1
 
     @property
     def name(self) -> str:
@@ -106,7 +166,7 @@ class JournalRow:
     subscriber: str
     email: str
     variant: str
-    status: str
+    status: RecipientState
     attempts: int
     reply: str | None
     updated: str
@@ -173,19 +233,49 @@ def _now() -> str:
 
 
 class Journal:
-    """The journal in one SQLite file. Each thread gets its own connection (SQLite
-    connections must not be shared between threads); ``close`` closes the calling thread's."""
+    """The journal in one SQLite file; ``with Journal(path) as journal:`` closes it after.
+    Each thread gets its own connection (SQLite connections must not be shared between
+    threads); ``close`` closes the calling thread's."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, sync_claims: bool = True):
+        """``sync_claims=False`` (``delivery.journal_sync: normal``) skips the sync of claims:
+        faster where syncing is slow, but safe against a crash of the process only."""
         self.path = Path(path)
+        self.sync_claims = sync_claims
         self._local = threading.local()
-        db.migrate(self.conn(), "journal", MIGRATIONS)
+        try:
+            db.migrate(self.conn(), "journal", MIGRATIONS)
+        except sqlite3.Error as exc:
+            raise db.translate(exc, self.path) from exc
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = db.connect(self.path)
+            conn = self._local.conn = db.connect(self.path)   # synchronous = NORMAL
         return conn
+
+    @contextmanager
+    def _durable(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction synced to disk at commit (see the module documentation)."""
+        conn = self.conn()
+        if not self.sync_claims:
+            with db.transaction(conn):
+                yield conn
+            return
+        conn.execute("PRAGMA synchronous = FULL")
+        try:
+            with db.transaction(conn):
+                yield conn
+        finally:
+            if not conn.in_transaction:
+                conn.execute("PRAGMA synchronous = NORMAL")
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -195,42 +285,35 @@ class Journal:
 
     def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         """One statement in its own committed transaction."""
-        conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            cur = conn.execute(sql, params)
-            conn.execute("COMMIT")
-            return cur
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with db.transaction(self.conn()) as conn:
+            return conn.execute(sql, params)
 
     # -- campaigns -----------------------------------------------------------------------
 
-    def create_campaign(self, edition: str, segment: str, adapter: str) -> Campaign:
+    @_translated
+    def create_campaign(self, edition: str, segment: str, adapter: str, *, delivers: bool = True) -> Campaign:
         now = _now()
-        cur = self._write("INSERT INTO campaigns (edition, segment, adapter, created, updated) "
-                          "VALUES (?, ?, ?, ?, ?)", (edition, segment, adapter, now, now))
+        cur = self._write("INSERT INTO campaigns (edition, segment, adapter, created, updated, delivers) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", (edition, segment, adapter, now, now, int(delivers)))
         return self.campaign(cur.lastrowid)
 
-    def campaign_for(self, edition: str, segment: str, adapter: str) -> Campaign:
-        """The campaign of this edition, segment and adapter, created if there is none yet.
+    @_translated
+    def campaign_for(self, edition: str, segment: str, adapter: str, *, delivers: bool = True,
+                     new: bool = False) -> Campaign:
+        """The campaign of this edition, segment and adapter, created if there is none yet
+        (or if ``new`` and the latest is finished: a deliberate second send).
         Finished ones count too: sending an edition again must resume it, not start over.
         Atomic, so two processes started together end up with the same campaign."""
-        conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with db.transaction(self.conn()) as conn:
             found = self.find_campaign(edition, segment, adapter)
-            if found is None:
+            if found is None or (new and found.status == CampaignStatus.FINISHED):
                 now = _now()
-                conn.execute("INSERT INTO campaigns (edition, segment, adapter, created, updated) "
-                             "VALUES (?, ?, ?, ?, ?)", (edition, segment, adapter, now, now))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+                conn.execute("INSERT INTO campaigns (edition, segment, adapter, created, updated, delivers) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (edition, segment, adapter, now, now, int(delivers)))
+                found = None
         return found or self.find_campaign(edition, segment, adapter)  # type: ignore[return-value]
 
+    @_translated
     def find_campaign(self, edition: str, segment: str, adapter: str) -> Campaign | None:
         """The latest campaign of this edition, segment and adapter, finished or not."""
         row = self.conn().execute(
@@ -238,26 +321,32 @@ class Journal:
             "ORDER BY id DESC LIMIT 1", (edition, segment, adapter)).fetchone()
         return Campaign(**dict(row)) if row else None
 
+    @_translated
     def campaign(self, campaign_id: int) -> Campaign:
         row = self.conn().execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
         if row is None:
             raise DeliveryError(f"there is no campaign {campaign_id}; `newsletter campaigns` lists them")
         return Campaign(**dict(row))
 
+    @_translated
     def campaigns(self) -> list[Campaign]:
         return [Campaign(**dict(r)) for r in self.conn().execute("SELECT * FROM campaigns ORDER BY id")]
 
-    def set_status(self, campaign_id: int, status: str, note: str | None = None) -> None:
+    @_translated
+    def set_status(self, campaign_id: int, status: CampaignStatus, note: str | None = None) -> None:
         self._write("UPDATE campaigns SET status = ?, note = ?, updated = ? WHERE id = ?",
-                    (status, note, _now(), campaign_id))
+                    (str(status), note, _now(), campaign_id))
 
-    def counts(self, campaign_id: int) -> dict[str, int]:
-        """Recipients per status, every status present (0 when none)."""
+    @_translated
+    def counts(self, campaign_id: int) -> dict[RecipientState, int]:
+        """Recipients per state, every state present (0 when none)."""
         rows = self.conn().execute("SELECT status, COUNT(*) FROM campaign_recipients "
                                    "WHERE campaign = ? GROUP BY status", (campaign_id,))
-        return {**dict.fromkeys(STATUSES, 0), **dict(rows.fetchall())}
+        found = {RecipientState(k): v for k, v in rows.fetchall()}
+        return {state: found.get(state, 0) for state in RecipientState}
 
-    def pages(self, campaign_id: int, *statuses: str, size: int = 500) -> Iterator[list[JournalRow]]:
+    @_translated
+    def pages(self, campaign_id: int, *statuses: RecipientState, size: int = 500) -> Iterator[list[JournalRow]]:
         """The rows with these statuses, ``size`` at a time in journal order, each page read
         fresh, so that a campaign of any size is walked in constant memory while it changes."""
         sql = ("SELECT rowid, subscriber, email, variant, status, attempts, reply, updated "
@@ -271,29 +360,51 @@ class Journal:
             if not found:
                 return
             last = found[-1]["rowid"]
-            yield [JournalRow(**{k: r[k] for k in r.keys() if k != "rowid"}) for r in found]
+            yield [_row(r) for r in found]
 
-    def emails(self, campaign_id: int, *statuses: str) -> set[str]:
+    @_translated
+    def emails(self, campaign_id: int, *statuses: RecipientState) -> set[str]:
         """The lower-cased addresses of the rows with these statuses."""
         sql = (f"SELECT lower(email) FROM campaign_recipients WHERE campaign = ? "
                f"AND status IN ({', '.join('?' * len(statuses))})")
         return {row[0] for row in self.conn().execute(sql, (campaign_id, *statuses))}
 
-    def rows(self, campaign_id: int, *statuses: str) -> list[JournalRow]:
+    @_translated
+    def subscribers(self, campaign_id: int) -> set[str]:
+        """Every subscriber id the campaign has a row for."""
+        rows = self.conn().execute("SELECT subscriber FROM campaign_recipients WHERE campaign = ?", (campaign_id,))
+        return {row[0] for row in rows}
+
+    @_translated
+    def rows(self, campaign_id: int, *statuses: RecipientState) -> list[JournalRow]:
         sql = "SELECT subscriber, email, variant, status, attempts, reply, updated FROM campaign_recipients WHERE campaign = ?"
         params: tuple = (campaign_id,)
         if statuses:
             sql += f" AND status IN ({', '.join('?' * len(statuses))})"
             params += statuses
-        return [JournalRow(**dict(r)) for r in self.conn().execute(sql + " ORDER BY rowid", params)]
+        return [_row(r) for r in self.conn().execute(sql + " ORDER BY rowid", params)]
+
+    @_translated
+    def received_elsewhere(self, edition: str, campaign_id: int | None) -> tuple[set[str], set[str]]:
+        """(subscriber ids, lower-cased addresses) that have ``edition`` from a campaign other
+        than ``campaign_id`` that reaches people: sent, or unknown (perhaps delivered)."""
+        rows = self.conn().execute(
+            "SELECT r.subscriber, lower(r.email) FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign "
+            f"WHERE c.edition = ? AND c.delivers AND c.id IS NOT ? AND r.status IN ({', '.join('?' * len(RECEIVED))})",
+            (edition, campaign_id, *RECEIVED))
+        ids: set[str] = set()
+        emails: set[str] = set()
+        for sid, email in rows:
+            ids.add(sid)
+            emails.add(email)
+        return ids, emails
 
     # -- the lease -------------------------------------------------------------------------
 
+    @_translated
     def acquire(self, campaign_id: int, owner: LeaseOwner, seconds: float) -> None:
         """Take the campaign for ``seconds``, or raise CampaignLocked naming the holder."""
-        conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with db.transaction(self.conn()) as conn:
             row = conn.execute("SELECT lease_owner, lease_expires FROM campaigns WHERE id = ?",
                                (campaign_id,)).fetchone()
             if row is None:
@@ -301,10 +412,6 @@ class Journal:
             self._refuse_if_held(campaign_id, row["lease_owner"], row["lease_expires"], owner)
             conn.execute("UPDATE campaigns SET lease_owner = ?, lease_expires = ? WHERE id = ?",
                          (str(owner), time.time() + seconds, campaign_id))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @staticmethod
     def _refuse_if_held(campaign_id: int, holder_text: str | None, expires: float | None,
@@ -322,55 +429,74 @@ class Journal:
             f"campaign {campaign_id} is being sent by another process ({who}); wait for it to "
             f"finish. If that process has died on another machine, its lock expires at {until}.")
 
+    @_translated
     def renew(self, campaign_id: int, owner: LeaseOwner, seconds: float) -> bool:
         """Extend the lease; False if it is no longer ours."""
         cur = self._write("UPDATE campaigns SET lease_expires = ? WHERE id = ? AND lease_owner = ?",
                           (time.time() + seconds, campaign_id, str(owner)))
         return cur.rowcount == 1
 
+    @_translated
     def release(self, campaign_id: int, owner: LeaseOwner) -> None:
         self._write("UPDATE campaigns SET lease_owner = NULL, lease_expires = NULL "
                     "WHERE id = ? AND lease_owner = ?", (campaign_id, str(owner)))
 
     # -- recipients ------------------------------------------------------------------------
 
+    @_translated
     def enqueue(self, campaign_id: int, recipients: Iterable[tuple[str, str, str]]) -> int:
         """Add (subscriber, email, variant) rows as pending; rows already there are kept as
         they are. Returns how many were new."""
-        conn = self.conn()
         now = _now()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with db.transaction(self.conn()) as conn:
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO campaign_recipients (campaign, subscriber, email, variant, updated) "
                 "VALUES (?, ?, ?, ?, ?)", ((campaign_id, s, e, v, now) for s, e, v in recipients))
-            added = conn.total_changes - before
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return added
+            return conn.total_changes - before
 
-    def claim(self, campaign_id: int, subscriber: str, email: str, resend_unknown: bool = False) -> bool:
-        """Mark a recipient "sending" (committed before the message goes out). False if its
-        row is not in a state that may be sent (already sent, or skipped)."""
-        allowed = (PENDING, FAILED_TEMPORARY, SENDING) if resend_unknown else (PENDING, FAILED_TEMPORARY)
-        cur = self._write(
+    @_translated
+    def claim(self, campaign_id: int, subscriber: str, email: str, resend_unknown: bool = False,
+              *, variant: str | None = None, edition: str | None = None) -> Claim:
+        """Mark a recipient "sending" (committed before the message goes out).
+
+        Refused (``Claim.TAKEN``) if its row is not in a state that may be sent (already sent,
+        or skipped). Given ``edition``, refused (``Claim.RECEIVED``, and the row is skipped) when
+        another campaign of that edition reaching people has this subscriber or address as sent
+        or sending: checked inside the same write transaction, so that two campaigns running at
+        once never both claim one person."""
+        with self._durable() as conn:
+            return self._claim_in(conn, campaign_id, subscriber, email, resend_unknown,
+                                  variant=variant, edition=edition)
+
+    def _claim_in(self, conn: sqlite3.Connection, campaign_id: int, subscriber: str, email: str,
+                  resend_unknown: bool = False, *, variant: str | None = None, edition: str | None = None) -> Claim:
+        allowed = (State.PENDING, State.FAILED_TEMPORARY, State.SENDING) if resend_unknown else (State.PENDING, State.FAILED_TEMPORARY)
+        now = _now()
+        if edition is not None and self._has_edition(conn, edition, campaign_id, subscriber, email):
+            conn.execute("UPDATE campaign_recipients SET status = 'skipped', reply = ?, updated = ? "
+                         f"WHERE campaign = ? AND subscriber = ? AND status IN ({', '.join('?' * len(allowed))})",
+                         (f"already received {edition} in another campaign", now, campaign_id, subscriber, *allowed))
+            return Claim.RECEIVED
+        cur = conn.execute(
             "UPDATE campaign_recipients SET status = 'sending', attempts = attempts + 1, email = ?, "
-            f"updated = ? WHERE campaign = ? AND subscriber = ? AND status IN ({', '.join('?' * len(allowed))})",
-            (email, _now(), campaign_id, subscriber, *allowed))
-        return cur.rowcount == 1
+            f"variant = coalesce(?, variant), updated = ? WHERE campaign = ? AND subscriber = ? "
+            f"AND status IN ({', '.join('?' * len(allowed))})",
+            (email, variant, now, campaign_id, subscriber, *allowed))
+        return Claim.CLAIMED if cur.rowcount == 1 else Claim.TAKEN
 
-    def record(self, campaign_id: int, subscriber: str, status: str, reply: str | None,
-               provider_message_id: str | None = None) -> None:
-        if status not in STATUSES:
-            raise ValueError(f"unknown journal status {status!r}")
-        self._write("UPDATE campaign_recipients SET status = ?, reply = ?, updated = ?, "
-                    "provider_message_id = COALESCE(?, provider_message_id) "
-                    "WHERE campaign = ? AND subscriber = ?",
-                    (status, reply, _now(), provider_message_id, campaign_id, subscriber))
+    @staticmethod
+    def _has_edition(conn: sqlite3.Connection, edition: str, campaign_id: int, subscriber: str, email: str) -> bool:
+        marks = ", ".join("?" * len(RECEIVED))
+        others = "SELECT id FROM campaigns WHERE edition = ? AND delivers AND id != ?"
+        found = conn.execute(
+            f"SELECT 1 FROM campaign_recipients WHERE subscriber = ? AND status IN ({marks}) AND campaign IN ({others}) "
+            f"UNION ALL SELECT 1 FROM campaign_recipients WHERE lower(email) = lower(?) AND status IN ({marks}) "
+            f"AND campaign IN ({others}) LIMIT 1",
+            (subscriber, *RECEIVED, edition, campaign_id, email, *RECEIVED, edition, campaign_id)).fetchone()
+        return found is not None
 
+    @_translated
     def by_provider_message_id(self, message_id: str) -> tuple[int, str, str] | None:
         """(campaign, subscriber, email) of the message a sending service knows as ``message_id``."""
         row = self.conn().execute(
@@ -378,8 +504,146 @@ class Journal:
             (message_id,)).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
+    @_translated
+    def record(self, campaign_id: int, subscriber: str, status: RecipientState, reply: str | None,
+               provider_message_id: str | None = None) -> None:
+        with db.transaction(self.conn()) as conn:
+            self._record_in(conn, campaign_id, subscriber, status, reply, provider_message_id)
+
+    @staticmethod
+    def _record_in(conn: sqlite3.Connection, campaign_id: int, subscriber: str, status: RecipientState,
+                   reply: str | None, provider_message_id: str | None = None) -> None:
+        conn.execute("UPDATE campaign_recipients SET status = ?, reply = ?, updated = ?, "
+                     "provider_message_id = COALESCE(?, provider_message_id) WHERE campaign = ? AND subscriber = ?",
+                     (str(RecipientState(status)), reply, _now(), provider_message_id, campaign_id, subscriber))
+
+    @_translated
     def unclaim(self, campaign_id: int, subscriber: str, reply: str) -> None:
         """Back to pending: the claim was made but the message was certainly not handed over."""
-        self._write("UPDATE campaign_recipients SET status = 'pending', attempts = attempts - 1, "
-                    "reply = ?, updated = ? WHERE campaign = ? AND subscriber = ? AND status = 'sending'",
-                    (reply, _now(), campaign_id, subscriber))
+        with db.transaction(self.conn()) as conn:
+            self._unclaim_in(conn, campaign_id, subscriber, reply)
+
+    @staticmethod
+    def _unclaim_in(conn: sqlite3.Connection, campaign_id: int, subscriber: str, reply: str) -> None:
+        conn.execute("UPDATE campaign_recipients SET status = 'pending', attempts = attempts - 1, "
+                     "reply = ?, updated = ? WHERE campaign = ? AND subscriber = ? AND status = 'sending'",
+                     (reply, _now(), campaign_id, subscriber))
+
+
+class GroupCommit:
+    """One writer thread for a run's claims and outcomes: what the workers hand it while a
+    commit is under way goes into the next transaction together, so one sync to disk (a
+    claim's ``synchronous = FULL``) serves several messages, and one message's outcome is
+    committed with the next claim. ``claim`` waits for its commit (nothing goes out before
+    its claim is on disk); ``record`` and ``unclaim`` do not, and are committed in the order
+    they were handed over, before anything handed over after them. ``flush`` waits for all.
+    A failed commit (a full disk) is raised to every caller waiting on it and to the next."""
+
+    BATCH = 256
+
+    def __init__(self, journal: Journal):
+        self.journal = journal
+        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
+        self._thread.start()
+
+    def claim(self, campaign_id: int, subscriber: str, email: str, resend_unknown: bool = False,
+              *, variant: str | None = None, edition: str | None = None) -> Claim:
+        op = _Op(self.journal._claim_in, (campaign_id, subscriber, email, resend_unknown),
+                 {"variant": variant, "edition": edition}, durable=True)
+        return self._wait(op)
+
+    def record(self, campaign_id: int, subscriber: str, status: RecipientState, reply: str | None,
+               provider_message_id: str | None = None) -> None:
+        self._hand_over(_Op(self.journal._record_in, (campaign_id, subscriber, status, reply, provider_message_id)))
+
+    def unclaim(self, campaign_id: int, subscriber: str, reply: str) -> None:
+        self._hand_over(_Op(self.journal._unclaim_in, (campaign_id, subscriber, reply)))
+
+    def flush(self) -> None:
+        self._wait(_Op(None, ()))
+
+    def close(self) -> None:
+        """Commit what is left and stop the writer. A failed commit was raised to the callers
+        then; what it held stays as it was in the journal (a claimed recipient: unknown)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _hand_over(self, op: _Op) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(op)
+
+    def _wait(self, op: _Op) -> Any:
+        op.done = threading.Event()
+        self._hand_over(op)
+        op.done.wait()
+        if op.error is not None:
+            raise op.error
+        return op.result
+
+    def _run(self) -> None:
+        try:
+            running = True
+            while running:
+                first = self._queue.get()
+                if first is None:
+                    break
+                batch = [first]
+                while len(batch) < self.BATCH:
+                    try:
+                        op = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if op is None:
+                        running = False
+                        break
+                    batch.append(op)
+                self._commit(batch)
+        finally:
+            self.journal.close()
+
+    def _commit(self, batch: list[_Op]) -> None:
+        work = [op for op in batch if op.call is not None]
+        try:
+            if work:
+                durable = any(op.durable for op in work)
+                with (self.journal._durable() if durable else db.transaction(self.journal.conn())) as conn:
+                    for op in work:
+                        op.result = op.call(conn, *op.args, **op.kwargs)
+        except sqlite3.Error as exc:
+            self._error = db.translate(exc, self.journal.path)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting callers
+            self._error = exc
+        for op in batch:
+            if op.call is not None:
+                op.error = self._error
+            if op.done is not None:
+                op.done.set()
+
+
+@dataclass(eq=False)
+class _Op:
+    call: Callable[..., Any] | None     # None: a flush, nothing to write
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    durable: bool = False
+    done: threading.Event | None = None
+    result: Any = None
+    error: BaseException | None = None
+
+
+class Claim(StrEnum):
+    CLAIMED = "claimed"
+    TAKEN = "taken"          # already sent, skipped or in flight: by this campaign's rows
+    RECEIVED = "received"    # the person has this edition from another campaign
+
+    def __bool__(self) -> bool:
+        return self is Claim.CLAIMED
+
+
+def _row(r: sqlite3.Row) -> JournalRow:
+    return JournalRow(r["subscriber"], r["email"], r["variant"], RecipientState(r["status"]),
+                      r["attempts"], r["reply"], r["updated"])

@@ -4,28 +4,29 @@ recipient in the send journal as it goes.
 The calling thread coordinates; N worker threads (one per SMTP connection) compose and send.
 Each worker claims its recipient in the journal ("sending", committed) before handing the
 message over and records the outcome right after, so a crash leaves at most N recipients
-unknown. Everything the caller passes in as a callback (``still_subscribed``,
+unknown. Everything the caller passes in as a callback (``still_subscribed``, ``lookup``,
 ``on_hard_bounce``, ``progress``) is called on the calling thread only, so it may use the
 caller's own SQLite connection.
 
-Failures: a 4xx reply (or a broken connection before the message was complete) is retried
-with exponential backoff until ``retry_for_seconds`` after the first failure; a 5xx reply is
-permanent, and when it is about the address (see ``SendResult.hard_bounce``) it is reported to
-``on_hard_bounce``. After ``max_consecutive_failures`` failures in a row the campaign pauses:
-running it again resumes it.
+The last check comes right before hand-over: the coordinating thread waits for the rate
+limit and any backoff first, then asks ``still_subscribed``; a recipient whose turn was
+delayed (a rate limit, a retry, a backoff of the server, or a page read over ``STALE_SECONDS``
+ago) is read again through ``lookup`` (segment membership, address, language: a changed
+variant is used); only then does an idle worker get the message, and it sends it at once.
+Others were read with their page, at most one page (``PAGE``) ahead of their turn.
 
-Wiring (what ``newsletter send`` does)::
+What a reply means comes from ``delivery.replies`` (one table): a hard bounce is reported to
+``on_hard_bounce``; a temporary failure is retried with exponential backoff until
+``retry_for_seconds`` after the recipient's first failure; a failure for this campaign is
+recorded and nothing else. When the *server* is the problem (no connection, 421, too many
+recipients) the recipient goes back to pending and the whole run backs off, exponentially with
+jitter, until ``retry_for_seconds`` of trouble in a row; then it pauses. A refused session
+(530 at MAIL, a refused sender or login) pauses at once, every recipient still pending. After
+``max_consecutive_failures`` failures in a row, or as many lost answers as there are
+connections, the campaign pauses too: running it again resumes it.
 
-    journal = Journal(ws.db_path)
-    campaign = journal.campaign_for(edition, segment, adapter_name)
-    composers = {v.key: Composer(v, ws.settings, ws.secrets.secret_key, clock=now,
-                                 campaign=str(campaign.id)) for v in variants}
-    with get_adapter(adapter_name, ws) as adapter:
-        runner = CampaignRunner(journal, adapter, composers,
-                                envelope_from=ws.settings.sender.from_address,
-                                options=RunOptions.from_settings(ws.settings.delivery),
-                                still_subscribed=..., on_hard_bounce=..., progress=...)
-        summary = runner.run(campaign.id, recipients)   # Recipient(..., variant=v.key)
+``stop`` (called by the SIGTERM/SIGINT handlers of ``newsletter send``) makes the run take no
+new work and let each worker finish the transaction in its hands; the lease is released.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ import heapq
 import itertools
 import logging
 import queue
+import random
 import threading
 import time
 from collections import deque
@@ -42,15 +44,19 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from newsletter.compose.composer import ComposeError, Composer, Recipient
 from newsletter.compose.headers import checked_address
 from newsletter.core.config import Delivery
-from newsletter.core.errors import DeliveryError
-from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, Status
-from newsletter.campaign.journal import (FAILED_PERMANENT, FAILED_TEMPORARY, FINISHED, OPEN, PAUSED, PENDING, SENDING,
-                      SKIPPED, Journal, JournalRow, LeaseOwner)
+from newsletter.core.errors import DatabaseError, DeliveryError
+from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost
+from newsletter.delivery.replies import Verdict
+from newsletter.delivery.states import RecipientState as State
+from newsletter.campaign.journal import CampaignStatus, Claim, GroupCommit, Journal, JournalRow, LeaseOwner
 
 log = logging.getLogger(__name__)
 # Subscriber ids -> their Recipient, for the ids found (the caller's store lookup).
 Lookup = Callable[[Sequence[str]], Mapping[str, Recipient]]
-BUFFER = 1000  # jobs waiting in memory at most (plus retries): memory does not grow with the list
+PAGE = 500          # journal rows read (and recipients looked up) at a time
+BUFFER = PAGE       # tasks waiting in memory at most (plus retries): memory does not grow with the list
+STALE_SECONDS = 30.0  # a recipient read longer ago than this is read again before hand-over
+TICK = 0.25         # the coordinator looks at least this often for a stop request
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,8 @@ class Progress:
     failed: int
     skipped: int
     elapsed: float
+    waiting_until: float | None = None   # wall-clock time (time.time()) the run waits for the server until
+    waiting_for: str = ""                # why: the server's last answer
 
     @property
     def rate(self) -> float:
@@ -108,41 +116,46 @@ class Summary:
     failures: list[JournalRow] = field(default_factory=list)
     unknown: list[JournalRow] = field(default_factory=list)
     paused: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+    stopped: str | None = None          # the signal that stopped the run ("SIGTERM", "SIGINT")
+    counts: dict[State, int] = field(default_factory=dict)
     elapsed: float = 0.0
     link_fallbacks: int = 0   # links that got their defaults (Composer.url_fallbacks)
 
     @property
     def finished(self) -> bool:
         """Nothing left to try: no recipient pending, failed temporarily or unknown."""
-        return not any(self.counts.get(s) for s in (PENDING, SENDING, FAILED_TEMPORARY))
+        return not any(self.counts.get(s) for s in (State.PENDING, State.SENDING, State.FAILED_TEMPORARY))
 
     @property
     def all_delivered(self) -> bool:
         """Every recipient of the campaign was sent to (or skipped as unsubscribed)."""
-        return self.finished and not self.counts.get(FAILED_PERMANENT)
+        return self.finished and not self.counts.get(State.FAILED_PERMANENT)
 
 
 @dataclass
-class _Job:
+class _Task:
+    """One recipient's turn in this run (not the render pipeline's job)."""
+
     recipient: Recipient
     sid: str
+    read_at: float                      # when the recipient was read from the store
     failures: int = 0
     first_failure: float | None = None
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    job: _Job
-    kind: str           # sent, temporary, permanent, unknown, fatal, gone, returned
+    task: _Task
+    state: State | None     # the recipient's journal state now; None: another run recorded it
     reply: str
-    hard_bounce: bool = False
+    verdict: Verdict | None = None
+    halt: str | None = None  # pause the campaign for this reason
 
 
 class RateLimiter:
     """At most ``per_second`` messages a second (evenly spaced) and ``per_hour`` in any hour
-    (a sliding window). Thread-safe: each ``acquire`` takes the next free slot and sleeps
-    until it comes."""
+    (a sliding window). Thread-safe: ``reserve`` takes the next free slot; ``acquire`` also
+    sleeps until it comes; ``next_slot`` tells when the next one would be."""
 
     def __init__(self, per_second: float | None, per_hour: int | None, *,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
@@ -152,6 +165,14 @@ class RateLimiter:
         self._next = float("-inf")
         self._window: deque[float] = deque()
         self._lock = threading.Lock()
+
+    def next_slot(self) -> float:
+        """The earliest time the next slot is free (in the past when one is free now)."""
+        with self._lock:
+            at = self._next
+            if self._per_hour and len(self._window) >= self._per_hour:
+                at = max(at, self._window[-self._per_hour] + 3600.0)
+            return at
 
     def reserve(self) -> float:
         """Take the next slot; returns when (on the clock) it is."""
@@ -180,7 +201,10 @@ class CampaignRunner:
                  still_subscribed: Callable[[Any], bool] | None = None,
                  on_hard_bounce: Callable[[Any], None] | None = None,
                  progress: Callable[[Progress], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 edition: str | None = None):
+        """``edition``: when given and the adapter reaches people, nobody who received this
+        edition from another campaign is sent it again (the caller's ``--again`` passes None)."""
         self.journal = journal
         self.adapter = adapter
         self.composers = composers
@@ -190,6 +214,14 @@ class CampaignRunner:
         self.on_hard_bounce = on_hard_bounce or (lambda _id: None)
         self.progress = progress or (lambda _p: None)
         self.clock = clock
+        self.edition = edition if adapter.leaves_machine else None
+        self._stop_reason: str | None = None
+
+    def stop(self, reason: str) -> None:
+        """Stop taking new work (safe to call from a signal handler: it only sets a flag that
+        the coordinating thread looks at every ``TICK`` seconds)."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
 
     def run(self, campaign_id: int, recipients: Iterable[Recipient],
             lookup: Lookup | None = None) -> Summary:
@@ -220,23 +252,37 @@ class CampaignRunner:
         to_send, skipped = self._prepare(campaign_id, recipients)
         summary = Summary(campaign_id, to_send=to_send, skipped=skipped)
         if to_send:
-            self.journal.set_status(campaign_id, OPEN)
-            self.adapter.open()
-            dispatch = _Dispatch(self, campaign_id, owner, summary)
-            dispatch.run(self._jobs(campaign_id, lookup, dispatch.skip))
+            self.journal.set_status(campaign_id, CampaignStatus.OPEN)
+            self._open_adapter()
+            dispatch = _Dispatch(self, campaign_id, owner, summary, lookup)
+            dispatch.run(self._tasks(campaign_id, lookup, dispatch.skip))
+        summary.stopped = self._stop_reason
         summary.counts = self.journal.counts(campaign_id)
-        summary.unknown = self.journal.rows(campaign_id, SENDING)
+        summary.unknown = self.journal.rows(campaign_id, State.SENDING)
         summary.elapsed = self.clock() - started
-        status = FINISHED if summary.finished else PAUSED if summary.paused else OPEN
-        self.journal.set_status(campaign_id, status, summary.paused)
+        status = (CampaignStatus.FINISHED if summary.finished else
+                  CampaignStatus.PAUSED if summary.paused or summary.stopped else CampaignStatus.OPEN)
+        note = summary.paused or (f"stopped by {summary.stopped}" if summary.stopped else None)
+        self.journal.set_status(campaign_id, status, note)
         if summary.unknown and not self.options.resend_unknown:
             log.warning("%s recipients are unknown (a send was interrupted); they were not sent to "
                         "again. Resend them with --resend-unknown.", len(summary.unknown))
         return summary
 
+    def _open_adapter(self) -> None:
+        """Connect now, so that a wrong password or certificate stops the campaign before any
+        recipient is claimed. A server that is only absent for now is waited for (the workers'
+        sends back off) rather than refused here."""
+        try:
+            self.adapter.open()
+        except ConnectionLost as exc:
+            log.warning("%s; waiting for the server", exc)
+
     @property
-    def _wanted(self) -> tuple[str, ...]:
-        return (PENDING, FAILED_TEMPORARY, SENDING) if self.options.resend_unknown else (PENDING, FAILED_TEMPORARY)
+    def _wanted(self) -> tuple[State, ...]:
+        if self.options.resend_unknown:
+            return (State.PENDING, State.FAILED_TEMPORARY, State.SENDING)
+        return (State.PENDING, State.FAILED_TEMPORARY)
 
     def _prepare(self, campaign_id: int, recipients: Iterable[Recipient]) -> tuple[int, int]:
         """Put every recipient in the journal (one transaction: a recipient whose variant was
@@ -259,18 +305,19 @@ class CampaignRunner:
         for page in self.journal.pages(campaign_id, *self._wanted):
             for row in page:
                 if row.subscriber not in current:
-                    self.journal.record(campaign_id, row.subscriber, SKIPPED, "no longer in the segment")
+                    self.journal.record(campaign_id, row.subscriber, State.SKIPPED, "no longer in the segment")
                     skipped += 1
         counts = self.journal.counts(campaign_id)
         return sum(counts[s] for s in self._wanted), skipped
 
-    def _jobs(self, campaign_id: int, lookup: Lookup,
-              skip: Callable[[str, str], None]) -> Iterator[_Job]:
+    def _tasks(self, campaign_id: int, lookup: Lookup,
+               skip: Callable[[str, str], None]) -> Iterator[_Task]:
         """The recipients to send to now, a journal page at a time. Two subscriber records
         with one address get one message: the second is skipped."""
         seen = self._addresses_done(campaign_id)
-        for page in self.journal.pages(campaign_id, *self._wanted):
+        for page in self.journal.pages(campaign_id, *self._wanted, size=PAGE):
             found = lookup([row.subscriber for row in page])
+            read_at = self.clock()
             for row in page:
                 recipient = found.get(row.subscriber)
                 if recipient is None:
@@ -281,45 +328,61 @@ class CampaignRunner:
                     skip(row.subscriber, f"{recipient.email} gets this campaign already")
                     continue
                 seen.add(address)
-                yield _Job(recipient, row.subscriber)
+                yield _Task(recipient, row.subscriber, read_at)
 
     def _addresses_done(self, campaign_id: int) -> set[str]:
         """Addresses that already have (or may have) this campaign, so that two subscriber
         records with one address do not make it arrive twice."""
-        done = ("sent",) if self.options.resend_unknown else ("sent", SENDING)
+        done = (State.SENT,) if self.options.resend_unknown else (State.SENT, State.SENDING)
         return self.journal.emails(campaign_id, *done)
 
 
 class _Dispatch:
-    """One run's moving parts: the workers, the jobs waiting for their turn (a heap by the
-    time they may go), and the counts. Only ``run``'s thread touches the heap and counts."""
+    """One run's moving parts: the workers, the tasks waiting for their turn (a heap by the
+    time they may go), the server's backoff and the counts. Only ``run``'s thread touches
+    the heap and counts."""
 
-    def __init__(self, runner: CampaignRunner, campaign_id: int, owner: LeaseOwner, summary: Summary):
+    def __init__(self, runner: CampaignRunner, campaign_id: int, owner: LeaseOwner, summary: Summary,
+                 lookup: Lookup):
         self.r = runner
         self.opts = runner.options
         self.campaign = campaign_id
         self.owner = owner
         self.summary = summary
+        self.lookup = lookup
         self.workers = max(1, min(self.opts.connections, runner.adapter.max_parallel))
-        self.work: queue.Queue[_Job | None] = queue.Queue()
+        self.work: queue.Queue[_Task | None] = queue.Queue()
         self.events: queue.Queue[_Outcome] = queue.Queue()
-        self.waiting: list[tuple[float, int, _Job]] = []
+        self.waiting: list[tuple[float, int, _Task]] = []
         self.order = itertools.count()
         self.in_flight = 0
-        self.source: Iterator[_Job] | None = None
+        self.source: Iterator[_Task] | None = None
         self.in_a_row = 0
+        self.unknowns = 0
+        self.draining = False
         self.done = 0
         self.started = runner.clock()
-        # Set when the run stops early; wakes workers waiting for a rate-limit slot (which
-        # can be an hour away) so that a pause or Ctrl-C does not wait for them.
+        # The server's trouble: since when (None: none now), how often, and until when to wait.
+        self.trouble_since: float | None = None
+        self.troubles = 0
+        self.hold_until = float("-inf")
+        self.held_at = float("-inf")   # when the last backoff began
+        self.hold_reason = ""
+        self.rate_limited = bool(self.opts.rate_per_second or self.opts.rate_per_hour)
+        # Set when the run stops early; a worker checks it before claiming.
         self.stopping = threading.Event()
-        self.limiter = RateLimiter(self.opts.rate_per_second, self.opts.rate_per_hour,
-                                   clock=runner.clock, sleep=self.stopping.wait)
+        self.limiter = RateLimiter(self.opts.rate_per_second, self.opts.rate_per_hour, clock=runner.clock)
+        # The workers' claims and outcomes, and the skips, go through one writer (see GroupCommit).
+        self.writer = GroupCommit(runner.journal)
+
+    @property
+    def halted(self) -> bool:
+        return bool(self.summary.paused or self.stopping.is_set())
 
     # -- the coordinating thread ---------------------------------------------------------------
 
-    def run(self, jobs: Iterator[_Job]) -> None:
-        self.source = jobs
+    def run(self, tasks: Iterator[_Task]) -> None:
+        self.source = tasks
         self._refill()
         threads = [threading.Thread(target=self._worker, name=f"send-{i}", daemon=True)
                    for i in range(self.workers)]
@@ -335,96 +398,164 @@ class _Dispatch:
         last_renewal = self.r.clock()
         while True:
             now = self.r.clock()
+            if self.r._stop_reason is not None and not self.stopping.is_set():
+                log.warning("campaign %s: %s received; finishing the messages in hand", self.campaign,
+                            self.r._stop_reason)
+                self.stopping.set()
             if now - last_renewal >= renew_every:
                 if not self.r.journal.renew(self.campaign, self.owner, self.opts.lease_seconds):
                     self._pause("another process took over this campaign's lock")
                 last_renewal = now
             self._dispatch(now)
-            if self.in_flight == 0 and ((not self.waiting and self.source is None) or self.summary.paused):
+            if self.in_flight == 0 and ((not self.waiting and self.source is None) or self.halted):
                 return
-            timeout = renew_every
-            if self.waiting and self.in_flight < self.workers and not self.summary.paused:
-                timeout = min(timeout, self.waiting[0][0] - now)
+            timeout = min(renew_every, TICK)
+            if self.waiting and self.in_flight < self.workers and not self.halted:
+                due = max(self.waiting[0][0], self.hold_until, self.limiter.next_slot())
+                timeout = min(timeout, due - now)
             try:
                 self._handle(self.events.get(timeout=max(timeout, 0.001)))
             except queue.Empty:
                 pass
 
     def _refill(self) -> None:
-        """Take jobs from the source until BUFFER wait in the heap (so memory stays bounded
+        """Take tasks from the source until BUFFER wait in the heap (so memory stays bounded
         whatever the campaign's size)."""
         while self.source is not None and len(self.waiting) < BUFFER:
-            job = next(self.source, None)
-            if job is None:
+            task = next(self.source, None)
+            if task is None:
                 self.source = None
             else:
-                self._wait(job, 0.0)
+                self._wait(task, 0.0)
 
     def skip(self, sid: str, why: str) -> None:
-        self.r.journal.record(self.campaign, sid, SKIPPED, why)
+        self.writer.record(self.campaign, sid, State.SKIPPED, why)
         self.summary.skipped += 1
         self.done += 1
         self._report()
 
     def _dispatch(self, now: float) -> None:
-        """Hand ready jobs to idle workers, checking each recipient is still subscribed at
-        the last moment (the queue never holds more jobs than there are workers)."""
+        """Hand ready tasks to idle workers (never more than there are workers), each after
+        the rate limit and any backoff, and after the last check."""
         self._refill()
-        while (not self.summary.paused and self.in_flight < self.workers
-               and self.waiting and self.waiting[0][0] <= now):
-            job = heapq.heappop(self.waiting)[2]
-            if not self.r.still_subscribed(job.recipient.id):
-                self.skip(job.sid, "unsubscribed after the campaign started")
-                self._refill()
-                continue
-            self.work.put(job)
-            self.in_flight += 1
+        if self.draining and self.in_flight == 0:
+            self.draining = False
+        while (not self.halted and not self.draining and self.in_flight < self.workers and self.waiting
+               and self.waiting[0][0] <= now and self.hold_until <= now and self.limiter.next_slot() <= now):
+            task = self._last_check(heapq.heappop(self.waiting)[2], now)
+            if task is not None:
+                self.limiter.reserve()
+                self.work.put(task)
+                self.in_flight += 1
             self._refill()
+            now = self.r.clock()
+
+    def _last_check(self, task: _Task, now: float) -> _Task | None:
+        """Still subscribed (always asked), and a recipient whose turn was delayed read again:
+        still in the segment, with their address and variant now."""
+        if not self.r.still_subscribed(task.recipient.id):
+            self.skip(task.sid, "unsubscribed after the campaign started")
+            return None
+        delayed = (self.rate_limited or task.failures or task.read_at <= self.held_at
+                   or now - task.read_at > STALE_SECONDS)
+        if not delayed:
+            return task
+        fresh = self.lookup([task.sid]).get(task.sid)
+        if fresh is None:
+            self.skip(task.sid, "no longer in the segment")
+            return None
+        task.recipient, task.read_at = fresh, now
+        return task
 
     def _handle(self, outcome: _Outcome) -> None:
         self.in_flight -= 1
-        job, kind, summary = outcome.job, outcome.kind, self.summary
-        if kind == "sent":
+        task, state, summary = outcome.task, outcome.state, self.summary
+        if state is State.SENT:
             summary.sent += 1
-            self.in_a_row = 0
-        elif kind == "temporary":
+            self.in_a_row = self.unknowns = 0
+            self.trouble_since, self.troubles = None, 0
+        elif state is State.FAILED_TEMPORARY:
             self.in_a_row += 1
-            if self._retry(job):
-                kind = "retrying"
+            self.trouble_since, self.troubles = None, 0   # the server answers; the recipient waits
+            if self._retry(task):
+                state = State.PENDING
             else:
                 summary.failed_temporary += 1
-                summary.failures.append(self._row(job, FAILED_TEMPORARY, outcome.reply))
-        elif kind == "permanent":
+                summary.failures.append(self._row(task, state, outcome.reply))
+        elif state is State.FAILED_PERMANENT:
             self.in_a_row += 1
             summary.failed_permanent += 1
-            summary.failures.append(self._row(job, FAILED_PERMANENT, outcome.reply))
-            if outcome.hard_bounce:
-                self.r.on_hard_bounce(job.recipient.id)
-        elif kind == "unknown":
-            self.in_a_row += 1
-        elif kind == "fatal":
-            self._pause(outcome.reply)
-        if kind not in ("retrying", "fatal", "returned"):
+            summary.failures.append(self._row(task, state, outcome.reply))
+            if outcome.verdict is Verdict.HARD_BOUNCE:
+                self.r.on_hard_bounce(task.recipient.id)
+        elif state is State.SENDING:
+            self._lost_answer(outcome.reply)
+        elif state is State.SKIPPED:
+            summary.skipped += 1
+        elif state is State.PENDING:
+            if outcome.halt:
+                self._pause(outcome.halt)
+            elif outcome.verdict is Verdict.SERVER_BUSY:
+                self._server_trouble(task, outcome.reply)
+        if state is not State.PENDING:
             self.done += 1
         if self.in_a_row >= self.opts.max_consecutive_failures:
             self._pause(f"{self.in_a_row} failures in a row, the last: {outcome.reply}")
         self._report()
 
-    def _retry(self, job: _Job) -> bool:
-        """Put a temporarily failed job back, after an exponential backoff; False once its
+    def _lost_answer(self, reply: str) -> None:
+        """The message went out but its answer did not come: unknown. One per connection at
+        most: as many in a row as there are connections pause the campaign (a server that
+        stalls after DATA would otherwise make every recipient unknown)."""
+        self.in_a_row += 1
+        self.unknowns += 1
+        self.draining = True   # nothing new until every transaction in hand has answered
+        if self.unknowns >= self.workers:
+            self._pause(f"{self.unknowns} message(s) got no answer from the server after they were "
+                        f"sent (the last: {reply}); those recipients are unknown")
+        else:
+            self._back_off(reply)
+
+    def _server_trouble(self, task: _Task, reply: str) -> None:
+        """The server, not the recipient, failed (no connection, 421, too many recipients):
+        the recipient waits, and so does the whole run, until ``retry_for_seconds`` of
+        trouble in a row; then the campaign pauses."""
+        self._wait(task, self.r.clock())
+        now = self.r.clock()
+        if self.trouble_since is None:
+            self.trouble_since = now
+        if now - self.trouble_since >= self.opts.retry_for_seconds:
+            self._pause(f"the server did not take mail for {now - self.trouble_since:.0f} s "
+                        f"(delivery.retry_for_seconds), the last answer: {reply}")
+            return
+        self._back_off(reply)
+
+    def _back_off(self, reply: str) -> None:
+        now = self.r.clock()
+        start = self.trouble_since if self.trouble_since is not None else now
+        self.troubles += 1
+        delay = min(self.opts.first_backoff_seconds * 2 ** (self.troubles - 1), self.opts.max_backoff_seconds)
+        delay *= random.uniform(0.5, 1.0)   # jitter: many senders do not come back at one instant
+        until = min(now + delay, start + self.opts.retry_for_seconds)
+        if until > self.hold_until:
+            self.hold_until, self.hold_reason, self.held_at = until, reply, now
+            log.info("waiting %.1f s for the server: %s", until - now, reply)
+
+    def _retry(self, task: _Task) -> bool:
+        """Put a temporarily failed task back, after an exponential backoff; False once its
         retry time (from the first failure) has run out."""
         now = self.r.clock()
-        job.failures += 1
-        job.first_failure = job.first_failure if job.first_failure is not None else now
-        deadline = job.first_failure + self.opts.retry_for_seconds
+        task.failures += 1
+        task.first_failure = task.first_failure if task.first_failure is not None else now
+        deadline = task.first_failure + self.opts.retry_for_seconds
         if now >= deadline:
             return False
-        delay = min(self.opts.first_backoff_seconds * 2 ** (job.failures - 1), self.opts.max_backoff_seconds)
-        self._wait(job, min(now + delay, deadline))
+        delay = min(self.opts.first_backoff_seconds * 2 ** (task.failures - 1), self.opts.max_backoff_seconds)
+        self._wait(task, min(now + delay, deadline))
         return True
 
-    def _wait(self, job: _Job, at: float) -> None:
-        heapq.heappush(self.waiting, (at, next(self.order), job))
+    def _wait(self, task: _Task, at: float) -> None:
+        heapq.heappush(self.waiting, (at, next(self.order), task))
 
     def _pause(self, reason: str) -> None:
         self.stopping.set()
@@ -435,15 +566,19 @@ class _Dispatch:
 
     def _report(self) -> None:
         s = self.summary
-        self.r.progress(Progress(self.done, s.to_send, s.sent, s.failed_permanent + s.failed_temporary,
-                                 s.skipped, self.r.clock() - self.started))
+        now = self.r.clock()
+        waiting = self.hold_until > now and not self.halted
+        self.r.progress(Progress(
+            self.done, s.to_send, s.sent, s.failed_permanent + s.failed_temporary, s.skipped,
+            now - self.started, time.time() + (self.hold_until - now) if waiting else None,
+            self.hold_reason if waiting else ""))
 
-    def _row(self, job: _Job, status: str, reply: str) -> JournalRow:
-        return JournalRow(job.sid, job.recipient.email, job.recipient.variant, status,
-                          job.failures + 1, reply, "")
+    def _row(self, task: _Task, status: State, reply: str) -> JournalRow:
+        return JournalRow(task.sid, task.recipient.email, task.recipient.variant, status,
+                          task.failures + 1, reply, "")
 
     def _stop(self, threads: list[threading.Thread]) -> None:
-        """Take back jobs no worker has started (they stay pending), let the workers finish
+        """Take back tasks no worker has started (they stay pending), let the workers finish
         the message each has in hand, and count those outcomes."""
         self.stopping.set()
         while True:
@@ -456,55 +591,68 @@ class _Dispatch:
             self.work.put(None)
         for t in threads:
             t.join()
-        while True:
-            try:
-                self._handle(self.events.get_nowait())
-            except queue.Empty:
-                break
+        try:
+            while True:
+                try:
+                    self._handle(self.events.get_nowait())
+                except queue.Empty:
+                    break
+        finally:
+            self.writer.close()   # every outcome committed before the summary is read
 
     # -- worker threads --------------------------------------------------------------------
 
     def _worker(self) -> None:
         try:
-            while (job := self.work.get()) is not None:
-                self.events.put(self._attempt(job))
+            while (task := self.work.get()) is not None:
+                self.events.put(self._attempt(task))
         finally:
-            self.r.journal.close()
+            self.r.journal.close()   # a connection this thread may have opened
 
-    def _attempt(self, job: _Job) -> _Outcome:
-        """Claim, compose, send, record. Never raises: a surprise becomes a "fatal" outcome
-        that pauses the campaign, and the recipient stays unknown."""
+    def _attempt(self, task: _Task) -> _Outcome:
+        """Claim, compose, send, record. Never raises: a surprise pauses the campaign (the
+        recipient stays pending if it was not claimed yet, else unknown)."""
         try:
-            self.limiter.acquire()
             if self.stopping.is_set():
-                return _Outcome(job, "returned", "the run is stopping")   # never claimed: stays as it was
-            if not self.r.journal.claim(self.campaign, job.sid, job.recipient.email, self.opts.resend_unknown):
-                return _Outcome(job, "gone", "already recorded by another run")
-            return self._send(job)
+                return _Outcome(task, State.PENDING, "the run is stopping")   # never claimed
+            claim = self.writer.claim(self.campaign, task.sid, task.recipient.email, self.opts.resend_unknown,
+                                      variant=task.recipient.variant, edition=self.r.edition)
+            if claim is Claim.RECEIVED:
+                return _Outcome(task, State.SKIPPED, f"already received {self.r.edition}")
+            if not claim:
+                return _Outcome(task, None, "already recorded by another run")
+            return self._send(task)
+        except DatabaseError as exc:
+            return _Outcome(task, State.PENDING, str(exc), halt=str(exc))
         except Exception as exc:  # noqa: BLE001 - a worker must report, not die
-            log.exception("sending to subscriber %s failed unexpectedly", job.sid)
-            return _Outcome(job, "fatal", f"unexpected error sending to subscriber {job.sid}: {exc!r}")
+            log.exception("sending to subscriber %s failed unexpectedly", task.sid)
+            reason = f"unexpected error sending to subscriber {task.sid}: {exc!r}"
+            return _Outcome(task, State.PENDING, reason, halt=reason)
 
-    def _send(self, job: _Job) -> _Outcome:
-        journal, campaign = self.r.journal, self.campaign
+    def _send(self, task: _Task) -> _Outcome:
+        journal, campaign = self.writer, self.campaign
         try:
-            composer = self.r.composers[job.recipient.variant]
-            message = composer.compose(job.recipient)
-            envelope_from = composer.envelope_from(job.recipient) or self.r.envelope_from  # VERP if set
-            address = checked_address(job.recipient.email)
+            composer = self.r.composers[task.recipient.variant]
+            message = composer.compose(task.recipient)
+            envelope_from = composer.envelope_from(task.recipient) or self.r.envelope_from  # VERP if set
+            address = checked_address(task.recipient.email)
         except (ComposeError, ValueError) as exc:
-            journal.record(campaign, job.sid, FAILED_PERMANENT, str(exc))
-            return _Outcome(job, "permanent", str(exc))
+            journal.record(campaign, task.sid, State.FAILED_PERMANENT, str(exc))
+            return _Outcome(task, State.FAILED_PERMANENT, str(exc), Verdict.FAILED)
         try:
             result = self.r.adapter.send(message, envelope_from, [address])[0]
         except ConnectionLost as exc:
             if exc.uncertain:
-                return _Outcome(job, "unknown", str(exc))     # stays "sending"
-            journal.record(campaign, job.sid, FAILED_TEMPORARY, str(exc))
-            return _Outcome(job, "temporary", str(exc))
+                return _Outcome(task, State.SENDING, str(exc))     # stays "sending": unknown
+            journal.unclaim(campaign, task.sid, str(exc))
+            return _Outcome(task, State.PENDING, str(exc), Verdict.SERVER_BUSY)
         except AdapterError as exc:
-            journal.unclaim(campaign, job.sid, str(exc))
-            return _Outcome(job, "fatal", str(exc))
-        journal.record(campaign, job.sid, result.status.value, result.reply, result.message_id or None)
-        kind = {Status.SENT: "sent", Status.TEMPORARY: "temporary", Status.PERMANENT: "permanent"}[result.status]
-        return _Outcome(job, kind, result.reply, result.hard_bounce)
+            journal.unclaim(campaign, task.sid, str(exc))
+            return _Outcome(task, State.PENDING, str(exc), halt=str(exc))
+        if result.verdict in (Verdict.SERVER_BUSY, Verdict.SESSION_REFUSED):
+            journal.unclaim(campaign, task.sid, result.reply)
+            halt = (f"the server refused the session ({result.stage or 'session'}): {result.reply}"
+                    if result.verdict is Verdict.SESSION_REFUSED else None)
+            return _Outcome(task, State.PENDING, result.reply, result.verdict, halt)
+        journal.record(campaign, task.sid, result.status, result.reply, result.message_id or None)
+        return _Outcome(task, result.status, result.reply, result.verdict)

@@ -12,8 +12,9 @@ from newsletter.core.errors import SourceError
 from newsletter.content.completeness import fallbacks, stale
 from newsletter.check.findings import EditionReport, Finding, Linter
 from newsletter.check.images import image_findings
-from newsletter.check.lints import lint_edition
+from newsletter.check.lints import lint_edition, lint_variants
 from newsletter.content.loader import LoadedEdition, edition_names, load_editions
+from newsletter.render.variant import RenderedVariant
 from newsletter.subscribers.segments import segment_names
 
 
@@ -56,6 +57,12 @@ def translation_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
                                f"{lang}: {state.field} is stale: the {loaded.default_language} text changed "
                                "after it was translated", where))
     return out
+
+
+def findings_for(ws: Workspace, loaded: LoadedEdition, rendered: list[RenderedVariant]) -> list[Finding]:
+    """What `check` finds, over variants the caller has rendered already (`send` renders each
+    variant once and shares it between these lints and the messages)."""
+    return source_findings(ws, loaded) + lint_variants(ws, loaded, rendered)
 
 
 def linters() -> list[Linter]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import click
 
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.campaign.journal import FAILED_PERMANENT, FAILED_TEMPORARY, SENDING, SENT, Journal
+from newsletter.campaign.journal import Journal
+from newsletter.core import db
+from newsletter.delivery.states import RecipientState as State
 
 
 @click.group(invoke_without_command=True)
@@ -22,16 +24,13 @@ def list_campaigns(ctx: Context) -> None:
     if not ctx.ws.db_path.exists():
         click.echo("No campaigns yet.")
         return
-    journal = Journal(ctx.ws.db_path)
-    try:
+    with db.translated(ctx.ws.db_path), Journal(ctx.ws.db_path) as journal:
         rows = journal.campaigns()
         if not rows:
             click.echo("No campaigns yet.")
         for c in rows:
-            counts = ", ".join(f"{k} {v}" for k, v in sorted(journal.counts(c.id).items()) if v)
+            counts = ", ".join(f"{k} {v}" for k, v in journal.counts(c.id).items() if v)
             click.echo(f"{c.id:>4}  {c.edition:<10} {c.segment:<14} {c.adapter:<8} {c.status:<9} {counts}")
-    finally:
-        journal.close()
 
 
 @campaigns.command("show")
@@ -39,15 +38,15 @@ def list_campaigns(ctx: Context) -> None:
 @pass_ctx
 def show(ctx: Context, campaign_id: int) -> None:
     """One campaign: its counts, every failure with the server's reply, and unknown recipients."""
-    journal = Journal(ctx.ws.db_path)
-    try:
+    with db.translated(ctx.ws.db_path), Journal(ctx.ws.db_path) as journal:
         c = journal.campaign(campaign_id)
         click.echo(f"{c.name}: {c.status}" + (f" ({c.note})" if c.note else ""))
         click.echo(f"created {c.created}, updated {c.updated}")
-        for status, n in sorted(journal.counts(c.id).items()):
+        for status, n in journal.counts(c.id).items():
             click.echo(f"  {status:<17} {n}")
-        for title, status in (("Failed permanently", FAILED_PERMANENT), ("Failed temporarily (retried on resume)", FAILED_TEMPORARY),
-                              ("Unknown (interrupted mid-handover; not resent without --resend-unknown)", SENDING)):
+        for title, status in (("Failed permanently", State.FAILED_PERMANENT),
+                              ("Failed temporarily (retried on resume)", State.FAILED_TEMPORARY),
+                              ("Unknown (interrupted mid-handover; not resent without --resend-unknown)", State.SENDING)):
             rows = journal.rows(c.id, status)
             if rows:
                 click.echo(f"{title}:")
@@ -55,10 +54,8 @@ def show(ctx: Context, campaign_id: int) -> None:
                     click.echo(f"  {row.email:<40} {row.variant:<14} {row.reply or ''}")
         from newsletter.feedback.report import campaign_lines
 
-        for line in campaign_lines(ctx.ws.db_path, c.id, journal.counts(c.id).get(SENT, 0)):
+        for line in campaign_lines(ctx.ws.db_path, c.id, journal.counts(c.id).get(State.SENT, 0)):
             click.echo(line)
-    finally:
-        journal.close()
 
 
 COMMANDS = [campaigns]

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import click
 
 from newsletter.campaign import plan as campaign
 from newsletter.commands._context import Context, pass_ctx
+from newsletter.core import db
 from newsletter.core.errors import EXIT_PROBLEMS, NewsletterError
 from newsletter.core.adapters import ADAPTERS
 from newsletter.campaign.runner import Progress, RunOptions
 from newsletter.subscribers.store import Store
+
+# A run stopped by a signal exits as a shell reports a process killed by it: 128 + the number.
+EXIT_SIGNALLED = {"SIGINT": 130, "SIGTERM": 143}
 
 
 @click.command()
@@ -32,26 +37,44 @@ from newsletter.subscribers.store import Store
 @click.option("--connections", type=click.IntRange(1, 32), help="Parallel SMTP connections.")
 @click.option("--resend-unknown", is_flag=True,
               help="Also send to recipients whose earlier send was interrupted mid-handover (they may get it twice).")
+@click.option("--again", is_flag=True,
+              help="Send even to people who already received this edition (from another segment's campaign, "
+                   "or from this one once it has finished).")
 @click.option("--skip-publish-check", is_flag=True,
               help="Send even if the edition's images and archive pages do not answer online yet.")
 @pass_ctx
 def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run: bool, tests: tuple[str, ...],
          yes: bool, rate: float | None, per_hour: int | None, connections: int | None, resend_unknown: bool,
-         skip_publish_check: bool = False) -> None:
+         again: bool = False, skip_publish_check: bool = False) -> None:
     """Send EDITION to a segment of subscribers, or resume the send if it was interrupted.
 
     The send journal records every recipient as their message completes: running the same
     command again continues where it stopped and never sends anyone the same campaign twice.
+    Each edition reaches a person once, whatever segments it is sent to, unless you pass
+    --again (outbox and console rehearsals do not count as received).
     Try --dry-run first, then --test you@example.org, then the real send.
 
-    Exit code 0 when every recipient got the message, 1 when some failed or the campaign
-    paused, 3 when another process is sending this campaign.
+    \b
+    Examples:
+      newsletter send 2026-12 --segment all --dry-run
+      newsletter send 2026-12 --segment all --test me@example.org
+      newsletter send 2026-12 --segment all --adapter smtp --rate 10
+      newsletter send 2026-12 --segment all --adapter smtp --resend-unknown
+
+    Ctrl-C or SIGTERM stops cleanly: no new message is started, the ones in hand are finished,
+    and the counts are printed; run the same command again to resume.
+
+    Exit code 0 when every recipient got the message, 1 when some failed, are unknown or the
+    campaign paused, 3 when another process is sending this campaign or holds the database,
+    130/143 when stopped by Ctrl-C/SIGTERM.
     """
     ws = ctx.ws
     adapter = adapter or ws.settings.delivery.adapter
-    with Store.open(ws) as store:
-        the_plan = campaign.plan(ws, store, edition, segment)
+    with db.translated(ws.db_path), Store.open(ws) as store:
+        the_plan = campaign.make_plan(ws, store, edition, segment)
         _describe(the_plan, adapter)
+        ahead = campaign.forecast(ws, the_plan, adapter, resend_unknown=resend_unknown, again=again)
+        _describe_forecast(the_plan, ahead, adapter, again)
         if dry_run:
             for path in campaign.write_samples(ws, the_plan, ws.build_dir / the_plan.edition / "dry-run"):
                 click.echo(f"sample message: {ctx.shown(path)}")
@@ -62,25 +85,26 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
             for line in campaign.send_tests(ws, the_plan, tests, adapter):
                 click.echo(f"test: {line}")
             return
-        if not the_plan.total:
+        if not the_plan.total and not ahead.waiting:
             click.echo("Nobody to send to.")
             return
-        if not _confirm(ws, the_plan, adapter, yes):
+        if not _confirm(ahead, adapter, yes):
             return
         options = RunOptions.from_settings(ws.settings.delivery, resend_unknown=resend_unknown,
                                            **_overrides(rate_per_second=rate, rate_per_hour=per_hour, connections=connections))
-        with _progress_bar(the_plan.total) as report:
-            summary = campaign.send(ws, store, the_plan, adapter, options=options, progress=report)
+        with _progress_bar(ahead.to_send) as report:
+            summary = campaign.send(ws, store, the_plan, adapter, options=options, progress=report, again=again)
     for line in campaign.iter_summary_lines(summary):
         click.echo(line)
+    if summary.stopped:
+        click.get_current_context().exit(EXIT_SIGNALLED.get(summary.stopped, EXIT_PROBLEMS))
     if not summary.all_delivered:
-        ctx_exit = click.get_current_context()
-        ctx_exit.exit(EXIT_PROBLEMS)
+        click.get_current_context().exit(EXIT_PROBLEMS)
     if adapter == "outbox":
         click.echo(f"Messages are in {ctx.shown(ws.outbox_dir)}/")
 
 
-def _publish_check(ws: Any, the_plan: campaign.Plan, adapter: str, skip: bool) -> None:
+def _publish_check(ws: Any, the_plan: campaign.SendPlan, adapter: str, skip: bool) -> None:
     """Refuse to send an email whose images and pages are not online (publish/reachable.py)."""
     if adapter in ("outbox", "console"):
         click.echo(f"  publish check skipped: the {adapter} adapter keeps the messages on this machine")
@@ -104,7 +128,7 @@ def _overrides(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _describe(the_plan: campaign.Plan, adapter: str) -> None:
+def _describe(the_plan: campaign.SendPlan, adapter: str) -> None:
     ed = the_plan.loaded.edition
     click.echo(f"Edition {the_plan.edition} (number {ed.number}) to segment '{the_plan.segment}' "
                f"via {adapter}: {the_plan.total} recipient(s)")
@@ -113,22 +137,30 @@ def _describe(the_plan: campaign.Plan, adapter: str) -> None:
     click.echo("  by variant:  " + (", ".join(f"{k} {v}" for k, v in sorted(the_plan.counts.items())) or "-"))
 
 
-def _confirm(ws: Any, the_plan: campaign.Plan, adapter: str, yes: bool) -> bool:
-    """Ask before an irreversible send; False when there is nothing left to send."""
-    done = campaign.already_sent(ws, the_plan.edition, the_plan.segment, adapter)
-    if done:
-        click.echo("  resuming: the journal has " + ", ".join(f"{k} {v}" for k, v in sorted(done.items()) if v)
+def _describe_forecast(the_plan: campaign.SendPlan, ahead: campaign.Forecast, adapter: str, again: bool) -> None:
+    if ahead.journal:
+        click.echo("  resuming: the journal has " + ", ".join(f"{k} {v}" for k, v in ahead.journal.items() if v)
                    + " (nobody recorded as sent is sent to again)")
-        waiting = sum(done.get(s, 0) for s in ("pending", "failed-temporary"))
-        new = the_plan.total - sum(done.values())
-        if waiting <= 0 and new <= 0:
-            click.echo("Nothing left to send: this campaign is complete.")
-            return False
+    if ahead.received:
+        click.echo(f"  already received {the_plan.edition} from another campaign: {ahead.received} "
+                   "(skipped; --again sends to them too)")
+    elif again:
+        click.echo("  --again: people who already received this edition get it again")
+    click.echo(f"  to send now: {ahead.to_send}")
+
+
+def _confirm(ahead: campaign.Forecast, adapter: str, yes: bool) -> bool:
+    """Ask before an irreversible send; False when there is nothing left to send."""
+    if ahead.to_send <= 0:
+        click.echo("Nothing left to send: this campaign is complete."
+                   + (" Unknown recipients stay as they are; --resend-unknown sends to them."
+                      if ahead.journal.get("sending") else ""))
+        return False
     if yes:
         return True
     if not sys.stdin.isatty():
         raise click.UsageError("a real send needs confirmation: pass --yes (or try --dry-run first)")
-    click.confirm(f"Send to {the_plan.total} recipient(s) via {adapter} now?", abort=True)
+    click.confirm(f"Send to {ahead.to_send} recipient(s) via {adapter} now?", abort=True)
     return True
 
 
@@ -142,8 +174,11 @@ class _progress_bar:
                                      item_show_func=self._rate)
         self.done = 0
         self.last: Progress | None = None
+        self.waiting_until: float | None = None
 
     def _rate(self, _item: Any) -> str:
+        if self.last and self.last.waiting_until:
+            return f"waiting for the server until {time.strftime('%H:%M:%S', time.localtime(self.last.waiting_until))}"
         return f"{self.last.rate:.0f} msg/s" if self.last else ""
 
     def __enter__(self) -> Any:
@@ -151,6 +186,11 @@ class _progress_bar:
         return self.update
 
     def update(self, progress: Progress) -> None:
+        if progress.waiting_until and progress.waiting_until != self.waiting_until:
+            # Said once per wait also where there is no bar (a log): the wait can be long.
+            until = time.strftime("%H:%M:%S", time.localtime(progress.waiting_until))
+            click.echo(f"waiting for the server until {until}: {progress.waiting_for}", err=True)
+        self.waiting_until = progress.waiting_until
         self.last = progress
         if progress.total != self.bar.length:
             self.bar.length = progress.total

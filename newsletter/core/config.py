@@ -180,6 +180,20 @@ class Languages(_Section):
         return value
 
 
+class SmtpTimeouts(_Section):
+    """Seconds to wait for each SMTP step (RFC 5321 4.5.3.2 minimums by default), and for a
+    whole transaction (MAIL to the final reply), after which a trickling server is cut off."""
+
+    greeting: float = Field(300, gt=0)
+    session: float = Field(300, gt=0, description="EHLO, STARTTLS, AUTH.")
+    mail: float = Field(300, gt=0)
+    rcpt: float = Field(300, gt=0)
+    data: float = Field(120, gt=0, description="The reply to DATA.")
+    block: float = Field(180, gt=0, description="Writing the message.")
+    final: float = Field(600, gt=0, description="The reply to the final '.'.")
+    transaction: float = Field(900, gt=0)
+
+
 class Delivery(_Section):
     adapter: AdapterName = "outbox"
     outbox_dir: Path = Path("outbox")
@@ -187,8 +201,13 @@ class Delivery(_Section):
     connections: int = Field(1, ge=1, le=32)
     rate_per_second: float | None = Field(None, gt=0)
     rate_per_hour: int | None = Field(None, gt=0)
-    timeout_seconds: float = Field(30, gt=0)
-    retry_for_seconds: float = Field(300, ge=0, description="How long a 4xx reply is retried.")
+    timeout_seconds: float = Field(30, gt=0, description="Connecting to the SMTP server (TCP).")
+    timeouts: SmtpTimeouts = Field(default_factory=lambda: SmtpTimeouts())
+    smtp_ca_file: Path | None = Field(None, description="PEM file of a private relay's CA, trusted besides the system's.")
+    retry_for_seconds: float = Field(300, ge=0, description="How long a 4xx reply or an absent server is retried.")
+    journal_sync: Literal["full", "normal"] = Field(
+        "full", description="full: each claim is on disk before its message goes out, even through an OS crash; "
+                            "normal: faster where syncing is slow, safe against a crash of the process only.")
     max_consecutive_failures: int = Field(20, ge=1)
     bounce_limit: int = Field(1, ge=1, description="Hard bounces before a subscriber is marked bounced.")
     bounce_domain: DomainName | None = Field(

@@ -13,6 +13,8 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
+from newsletter.core.errors import DatabaseCorrupt, DatabaseError, DatabaseLocked, DiskFull
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
@@ -75,6 +77,33 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def translate(exc: sqlite3.Error, path: Path | str) -> DatabaseError:
+    """SQLite's error as the project's own, saying what happened to which file and what to do."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return DiskFull(f"the disk holding {path} is full ({text}). Free some space, then run the "
+                        "same command again: everything already recorded is kept")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return DatabaseLocked(f"the database {path} is locked by another process (waited "
+                              f"{BUSY_TIMEOUT_MS // 1000} s); try again when it has finished")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
+        return DatabaseCorrupt(
+            f"the database {path} is damaged ({text}). Keep a copy of it, then recover what it holds "
+            f"with `sqlite3 {path} .recover | sqlite3 {path}.recovered` and put {path}.recovered in its "
+            "place, or restore it from your backup")
+    return DatabaseError(f"the database {path} failed: {text}")
+
+
+@contextmanager
+def translated(path: Path | str) -> Iterator[None]:
+    """``with translated(path):`` turns any SQLite error in the block into a DatabaseError."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
 
 
 def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str]) -> int:

@@ -159,6 +159,24 @@ class ScreenshotError(NewsletterError):
     """Screenshots could not be taken (no Chromium, or it failed)."""
 
 
+class DatabaseError(NewsletterError):
+    """The SQLite database could not be read or written (see core.db.translate)."""
+
+
+class DatabaseLocked(DatabaseError):
+    """Another process held the database for longer than the busy timeout."""
+
+    exit_code = EXIT_LOCKED
+
+
+class DiskFull(DatabaseError):
+    """The disk holding the database is full; nothing recorded is lost."""
+
+
+class DatabaseCorrupt(DatabaseError):
+    """The database file is damaged."""
+
+
 class FeedbackError(NewsletterError):
     """Feedback (bounces, complaints, unsubscribe requests) could not be taken in."""
 

@@ -14,9 +14,11 @@ from newsletter.core.config import Workspace
 from newsletter.core.errors import ConfigError
 from newsletter.core.validation import suggest
 from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult, Status
+from newsletter.delivery.replies import Verdict, classify, classify_status
+from newsletter.delivery.states import RecipientState
 
-__all__ = ["Adapter", "AdapterError", "ConnectionLost", "SendResult", "Status", "get_adapter",
-           "ADAPTERS"]
+__all__ = ["Adapter", "AdapterError", "ConnectionLost", "RecipientState", "SendResult", "Status", "Verdict",
+           "classify", "classify_status", "get_adapter", "ADAPTERS"]
 
 
 def get_adapter(name: str, ws: Workspace, **options: Any) -> Adapter:

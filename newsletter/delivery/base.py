@@ -1,7 +1,8 @@
 """The adapter protocol: one small interface, one file per way of delivering.
 
 Modelled on Django's mail backends (open, close, send, usable as a context manager), without
-``fail_silently``: ``send`` answers with one ``SendResult`` per envelope recipient, and raises
+``fail_silently``: ``send`` answers with one ``SendResult`` per envelope recipient (its verdict
+from ``replies``, the one table of what a reply means), and raises
 only when it cannot tell what happened (``ConnectionLost``) or cannot send at all
 (``AdapterError``). Adapters are thread-safe: the campaign runner calls ``send`` from several
 worker threads at once, up to ``max_parallel`` of them.
@@ -9,23 +10,29 @@ worker threads at once, up to ``max_parallel`` of them.
 from __future__ import annotations
 
 import logging
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from enum import Enum
 from types import TracebackType
 from typing import ClassVar, Sequence
 
 from newsletter.core.errors import AdapterError, ConnectionLost  # noqa: F401 - also importable from here
+from newsletter.delivery.replies import Verdict
+from newsletter.delivery.states import RecipientState
 
 log = logging.getLogger(__name__)
-_ADDRESS_STATUS = re.compile(r"5\d\d[ -]5\.1\.\d{1,3}\b")
 
 
-class Status(str, Enum):
-    SENT = "sent"
-    TEMPORARY = "failed-temporary"
-    PERMANENT = "failed-permanent"
+class Status:
+    """The adapters' old names for a result (an adapter written before ``Verdict``):
+    ``SendResult(r, Status.SENT, ...)`` still works; new code passes a ``Verdict``."""
+
+    SENT = RecipientState.SENT
+    TEMPORARY = RecipientState.FAILED_TEMPORARY
+    PERMANENT = RecipientState.FAILED_PERMANENT
+
+
+_FROM_STATE = {RecipientState.SENT: Verdict.DELIVERED, RecipientState.FAILED_TEMPORARY: Verdict.TEMPORARY,
+               RecipientState.FAILED_PERMANENT: Verdict.FAILED}
 
 
 @dataclass(frozen=True)
@@ -36,20 +43,25 @@ class SendResult:
     gave the message (SES's MessageId), kept in the journal to match its notifications."""
 
     recipient: str
-    status: Status
+    verdict: Verdict        # what the reply means (delivery.replies)
     reply: str
     code: int | None = None
     stage: str = ""
     message_id: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.verdict, Verdict):   # a Status: never a hard bounce (use a Verdict)
+            object.__setattr__(self, "verdict", _FROM_STATE[RecipientState(self.verdict)])
+
+    @property
+    def status(self) -> RecipientState:
+        return self.verdict.state
+
     @property
     def hard_bounce(self) -> bool:
-        """A permanent failure that is about this address (unknown user, dead domain), not
-        about the sender or the content: only this should count against the subscriber."""
-        if self.status is not Status.PERMANENT or self.code is None:
-            return False
-        # RFC 3463: 5.1.x is "bad destination address" whichever step it came at.
-        return self.stage == "rcpt" or _ADDRESS_STATUS.match(self.reply) is not None
+        """A permanent failure about this address (unknown user, dead domain), not about the
+        sender, the content or a policy: only this counts against the subscriber."""
+        return self.verdict is Verdict.HARD_BOUNCE
 
 
 class Adapter(ABC):
@@ -57,6 +69,9 @@ class Adapter(ABC):
 
     name: ClassVar[str]
     max_parallel: int = 1   # how many threads may usefully call send at once
+    # True when a sent message reaches people (SMTP, an email service); False for rehearsals
+    # (outbox, console), which never count as someone having received an edition.
+    leaves_machine: ClassVar[bool] = False
 
     def open(self) -> None:
         """Check that sending can work (connect, log in, create the folder); raise

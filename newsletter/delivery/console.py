@@ -7,7 +7,7 @@ from email import policy
 from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
-from newsletter.delivery.base import Adapter, SendResult, Status
+from newsletter.delivery.base import Adapter, SendResult, Verdict
 
 if TYPE_CHECKING:
     from newsletter.core.config import Workspace
@@ -35,7 +35,7 @@ class ConsoleAdapter(Adapter):
             line = (f"{self._count:>6}  to {', '.join(recipients)}  from {envelope_from}  "
                     f"{len(message):,} bytes  {headers.get('Message-ID', '')}  {subject}")
             print(line, file=self.stream or sys.stdout, flush=True)
-        return [SendResult(r, Status.SENT, "printed") for r in recipients]
+        return [SendResult(r, Verdict.DELIVERED, "printed") for r in recipients]
 
 
 def from_workspace(ws: Workspace, **options: Any) -> ConsoleAdapter:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from newsletter.core.files import atomic_write
-from newsletter.delivery.base import Adapter, AdapterError, SendResult, Status
+from newsletter.delivery.base import Adapter, AdapterError, SendResult, Verdict
 
 if TYPE_CHECKING:
     from newsletter.core.config import Workspace
@@ -60,7 +60,7 @@ class OutboxAdapter(Adapter):
             write_atomically(path, message)
         except OSError as exc:
             raise AdapterError(f"cannot write {path}: {exc.strerror}") from None
-        return [SendResult(r, Status.SENT, f"written to {path}") for r in recipients]
+        return [SendResult(r, Verdict.DELIVERED, f"written to {path}") for r in recipients]
 
     def _remove_stale_temporaries(self) -> None:
         """Temporary files left by a process killed mid-write; old ones only, since a test send

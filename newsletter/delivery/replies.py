@@ -1,9 +1,28 @@
 """What an SMTP reply (or a delivery status notification's status code) means for the
-recipient: the one table of verdicts, by RFC 3463 enhanced status code with the basic reply
-code (RFC 5321) as the fallback. 4.x.x is never a hard bounce.
+recipient, the subscriber and the campaign: the one table, used by the SMTP adapter at send
+time and by anything that reads bounces later (a DSN's ``Status: 5.1.1`` goes through
+``classify_status``).
 
-(A minimal version written by the feedback work, which reads DSN status codes through
-``classify_status``; the sending work owns this module and extends it with the send-time rows.)
+The enhanced status code (RFC 3463, ``class.subject.detail``) decides; the basic reply code
+(RFC 5321) is the fallback for servers that send none. The first row that matches wins:
+
+==  ==========================================  ========================  ==========================================
+#   reply                                       verdict                   what happens
+==  ==========================================  ========================  ==========================================
+1   2xx                                         delivered                 recorded sent
+2   421 at any step                             server busy               back off, recipient stays pending
+3   4xx at connect, EHLO, STARTTLS, AUTH, MAIL  server busy               back off, recipient stays pending
+4   5xx at connect, EHLO, STARTTLS, AUTH, MAIL  session refused           campaign pauses, recipient stays pending
+5   530 at any step (authentication required)   session refused           campaign pauses, recipient stays pending
+6   x.1.7 or x.1.8 (the sender's address)       session refused           campaign pauses, recipient stays pending
+7   x.2.2, or 552 without one (mailbox full)    temporary                 retried until delivery.retry_for_seconds
+8   452, or 4.5.3 (too many recipients)         server busy               back off, recipient stays pending
+9   other 4xx                                   temporary                 retried until delivery.retry_for_seconds
+10  5.1.x (bad destination address)             hard bounce               failed, counts against the subscriber
+11  5.2.x, 5.3.x, 5.4.x, 5.5.x, 5.6.x, 5.7.x    failed for this campaign  failed, subscriber unchanged
+12  550, 551 or 553 at RCPT without one         hard bounce               failed, counts against the subscriber
+13  any other 5xx                               failed for this campaign  failed, subscriber unchanged
+==  ==========================================  ========================  ==========================================
 """
 from __future__ import annotations
 
@@ -11,6 +30,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from newsletter.delivery.states import RecipientState
+
+# The steps of an SMTP session that concern the whole session, not one recipient.
 SESSION_STAGES = frozenset({"connect", "ehlo", "starttls", "auth", "mail"})
 _ENHANCED = re.compile(r"^\s*\d{3}[ -]([245])\.(\d{1,3})\.(\d{1,3})\b")
 
@@ -22,6 +44,21 @@ class Verdict(StrEnum):
     TEMPORARY = "temporary"               # this recipient, later
     HARD_BOUNCE = "hard bounce"           # this address does not work
     FAILED = "failed for this campaign"   # this message was refused; the address is not at fault
+
+    @property
+    def state(self) -> RecipientState:
+        """The journal state a recipient gets from this verdict."""
+        return _STATES[self]
+
+
+_STATES = {
+    Verdict.DELIVERED: RecipientState.SENT,
+    Verdict.SERVER_BUSY: RecipientState.PENDING,
+    Verdict.SESSION_REFUSED: RecipientState.PENDING,
+    Verdict.TEMPORARY: RecipientState.FAILED_TEMPORARY,
+    Verdict.HARD_BOUNCE: RecipientState.FAILED_PERMANENT,
+    Verdict.FAILED: RecipientState.FAILED_PERMANENT,
+}
 
 
 @dataclass(frozen=True)
@@ -39,7 +76,8 @@ def enhanced_code(text: str) -> tuple[int, int, int] | None:
 
 
 def classify(code: int, text: str, stage: str) -> Reading:
-    """The verdict on reply ``code`` with ``text`` at ``stage`` (connect ... rcpt, data)."""
+    """The verdict on reply ``code`` with ``text`` (the whole reply, "550 5.1.1 ...") at
+    ``stage`` (connect, ehlo, starttls, auth, mail, rcpt or data)."""
     enhanced = enhanced_code(text) or enhanced_code(f"{code} {text}")
     if enhanced is not None and enhanced[0] != code // 100:
         enhanced = None   # RFC 3463 3.1: the classes must agree; trust the basic code then
@@ -69,10 +107,10 @@ def _classify(code: int, enhanced: tuple[int, int, int] | None, stage: str) -> R
         return Reading(Verdict.SESSION_REFUSED, 5)
     if subject in ((1, 7), (1, 8)):
         return Reading(Verdict.SESSION_REFUSED, 6)
-    if code == 452 or enhanced == (4, 5, 3):
-        return Reading(Verdict.SERVER_BUSY, 7)
     if subject == (2, 2) or (enhanced is None and code == 552):
-        return Reading(Verdict.TEMPORARY, 8)
+        return Reading(Verdict.TEMPORARY, 7)
+    if code == 452 or enhanced == (4, 5, 3):
+        return Reading(Verdict.SERVER_BUSY, 8)
     if basic == 4:
         return Reading(Verdict.TEMPORARY, 9)
     if enhanced is not None:

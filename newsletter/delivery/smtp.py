@@ -12,21 +12,32 @@ closed while it sat idle is replaced and the message tried once more on the new 
 breaks are reported as ``ConnectionLost`` for the runner to retry. The DATA step is done here
 rather than by ``smtplib.sendmail`` so that a break can be told apart: before the final "."
 was sent (nothing can have been accepted) or after it (the server may have accepted it).
+
+Each step waits as long as RFC 5321 4.5.3.2 allows (``Timeouts``; up to 10 minutes for the
+reply to the final "."), and a whole transaction has a deadline of its own: a server that
+trickles a byte at a time never hits a per-read timeout, so a watchdog closes its socket.
+Certificates are always checked; ``ca_file`` adds a private relay's CA to the system's.
 """
 from __future__ import annotations
 
 import base64
+import heapq
+import itertools
 import logging
 import re
 import smtplib
+import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from newsletter.core.errors import ConfigError
-from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult, Status
+from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult
+from newsletter.delivery.replies import Verdict, classify
 
 if TYPE_CHECKING:
     from newsletter.core.config import Workspace
@@ -37,13 +48,34 @@ SCHEMES = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("
 
 
 @dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait, per RFC 5321 4.5.3.2 (its minimums are the defaults); ``connect`` is
+    the TCP connection and ``session`` EHLO, STARTTLS and AUTH; ``transaction`` bounds MAIL
+    to the final reply as a whole."""
+
+    connect: float = 30.0
+    greeting: float = 300.0
+    session: float = 300.0
+    mail: float = 300.0
+    rcpt: float = 300.0
+    data: float = 120.0
+    block: float = 180.0
+    final: float = 600.0
+    transaction: float = 900.0
+
+
+@dataclass(frozen=True)
 class SmtpConfig:
     host: str
     port: int
     security: str                     # "none", "starttls" or "tls"
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
+    timeouts: Timeouts = Timeouts()
+
+    @property
+    def timeout(self) -> float:
+        return self.timeouts.connect
 
     def describe(self) -> str:
         scheme = next(k for k, (security, _) in SCHEMES.items() if security == self.security)
@@ -51,8 +83,11 @@ class SmtpConfig:
         return f"{scheme}://{user}{self.host}:{self.port}"
 
 
-def parse_smtp_url(url: str, *, password: str | None = None, timeout: float = 30.0) -> SmtpConfig:
-    """The settings in an SMTP URL; ``password`` is used when the URL has none."""
+def parse_smtp_url(url: str, *, password: str | None = None, timeout: float | None = None,
+                   timeouts: Timeouts | None = None) -> SmtpConfig:
+    """The settings in an SMTP URL; ``password`` is used when the URL has none. ``timeout``
+    (the connect timeout) overrides ``timeouts.connect``; a short one also bounds the other
+    steps, as it did when it was the only timeout."""
     parts = urlsplit(url)
     shown = _redacted(url)
     scheme = parts.scheme.lower() if "://" in url else ""
@@ -72,10 +107,32 @@ def parse_smtp_url(url: str, *, password: str | None = None, timeout: float = 30
     if username and not secret:
         raise ConfigError(f"SMTP URL {shown} names the user {username!r} but no password is set; "
                           "set NEWSLETTER_SMTP_PASSWORD (or NEWSLETTER_SMTP_PASSWORD_FILE)")
-    config = SmtpConfig(parts.hostname, port, SCHEMES[scheme][0], username, secret, timeout)
+    config = SmtpConfig(parts.hostname, port, SCHEMES[scheme][0], username, secret,
+                        _timeouts(timeouts, timeout))
     if username and config.security == "none" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
         log.warning("%s sends the SMTP password unencrypted; use smtp+starttls:// or smtps://", shown)
     return config
+
+
+def _timeouts(timeouts: Timeouts | None, timeout: float | None) -> Timeouts:
+    if timeouts is not None:
+        return timeouts if timeout is None else Timeouts(**{**timeouts.__dict__, "connect": timeout})
+    if timeout is None:
+        return Timeouts()
+    steps = {name: min(timeout, t) for name, t in Timeouts().__dict__.items()}
+    return Timeouts(**{**steps, "transaction": min(Timeouts.transaction, 4 * timeout)})
+
+
+def tls_context(ca_file: Path | str | None = None) -> ssl.SSLContext:
+    """Certificate and host name checks on; the system's CAs, plus ``ca_file`` if given."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=str(ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"delivery.smtp_ca_file {ca_file}: cannot load it as PEM certificates "
+                              f"({getattr(exc, 'strerror', None) or exc})") from None
+    return context
 
 
 def _redacted(url: str) -> str:
@@ -85,9 +142,8 @@ def _redacted(url: str) -> str:
 def _result(recipient: str, code: int, text: bytes | str, stage: str) -> SendResult:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    status = (Status.SENT if 200 <= code < 300 else
-              Status.PERMANENT if 500 <= code < 600 else Status.TEMPORARY)
-    return SendResult(recipient, status, f"{code} {' '.join(text.split())}", code, stage)
+    reply = f"{code} {' '.join(text.split())}"
+    return SendResult(recipient, classify(code, reply, stage).verdict, reply, code, stage)
 
 
 def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
@@ -106,14 +162,84 @@ def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, reply)
 
 
+class _Greeting:
+    """Waits ``greeting`` seconds for the server's first reply, not the connect timeout."""
+
+    greeting_timeout: float = 300.0
+
+    def _get_socket(self, host, port, timeout):  # type: ignore[no-untyped-def]
+        sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        sock.settimeout(self.greeting_timeout)
+        return sock
+
+
+class _SMTP(_Greeting, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Greeting, smtplib.SMTP_SSL):
+    pass
+
+
+class Watchdog:
+    """One thread per adapter that cuts off transactions past their deadline by shutting
+    their socket down (the blocked read then fails at once). ``arm`` and ``disarm`` are cheap:
+    the thread only wakes for the earliest deadline."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int]] = []
+        self._armed: dict[int, Callable[[], None]] = {}
+        self._ids = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, expire: Callable[[], None]) -> int:
+        token = next(self._ids)
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            self._armed[token] = expire
+            heapq.heappush(self._heap, (deadline, token))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="smtp-watchdog", daemon=True)
+                self._thread.start()
+            elif self._heap[0][1] == token:
+                self._cond.notify()
+        return token
+
+    def disarm(self, token: int) -> None:
+        with self._cond:
+            self._armed.pop(token, None)
+
+    def _watch(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][1] not in self._armed:
+                    heapq.heappop(self._heap)
+                wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                if wait is None or wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                _, token = heapq.heappop(self._heap)
+                expire = self._armed.pop(token)
+            try:
+                expire()
+            except Exception:  # noqa: BLE001 - a watchdog must keep watching
+                log.exception("cutting off an SMTP transaction failed")
+
+
+_WATCHDOG = Watchdog()
+
+
 class _Connection:
     """One SMTP session. Not thread-safe: the pool hands it to one thread at a time."""
 
-    def __init__(self, config: SmtpConfig, context: ssl.SSLContext):
+    def __init__(self, config: SmtpConfig, context: ssl.SSLContext, watchdog: Watchdog = _WATCHDOG):
         self.config = config
         self._context = context
+        self._watchdog = watchdog
         self.smtp: smtplib.SMTP | None = None
         self._transmitted = False
+        self._expired = False
 
     @property
     def usable(self) -> bool:
@@ -133,7 +259,13 @@ class _Connection:
         except ssl.SSLCertVerificationError as exc:
             self.close()
             raise AdapterError(f"{cfg.describe()}: the server's TLS certificate is not trusted "
-                               f"({exc.verify_message})") from None
+                               f"({exc.verify_message}); for a private relay, set delivery.smtp_ca_file "
+                               "(or NEWSLETTER_DELIVERY__SMTP_CA_FILE) to its CA certificate") from None
+        except socket.gaierror as exc:
+            self.close()
+            if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+                raise AdapterError(f"cannot connect to {cfg.describe()}: no such host ({exc.strerror})") from None
+            raise ConnectionLost(f"cannot connect to {cfg.describe()}: {exc}", uncertain=False) from None
         except smtplib.SMTPResponseException as exc:
             self.close()
             reply = _result("", exc.smtp_code, exc.smtp_error, "connect").reply
@@ -146,10 +278,18 @@ class _Connection:
 
     def _connect(self) -> None:
         cfg = self.config
+        smtp: smtplib.SMTP
         if cfg.security == "tls":
-            self.smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=self._context)
+            smtp = _SMTP_SSL(timeout=cfg.timeouts.connect, context=self._context)
         else:
-            self.smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+            smtp = _SMTP(timeout=cfg.timeouts.connect)
+        smtp.greeting_timeout = cfg.timeouts.greeting   # type: ignore[attr-defined]
+        smtp._host = cfg.host   # what smtplib checks the certificate against (it is set by SMTP(host))
+        self.smtp = smtp
+        code, text = smtp.connect(cfg.host, cfg.port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, text)
+        self._timeout(cfg.timeouts.session)
         self.smtp.ehlo()
         if cfg.security == "starttls":
             if not self.smtp.has_extn("starttls"):
@@ -162,16 +302,36 @@ class _Connection:
                 raise AdapterError(f"{cfg.describe()} does not offer AUTH, but a user name is set")
             _login(self.smtp, cfg.username, cfg.password or "")
 
+    def _timeout(self, seconds: float) -> None:
+        """The timeout for the next step's reads and writes."""
+        assert self.smtp is not None and self.smtp.sock is not None
+        self.smtp.sock.settimeout(seconds)
+
+    def _cut_off(self) -> None:
+        """The watchdog's call: the transaction took too long; its reads fail now."""
+        self._expired = True
+        smtp = self.smtp
+        if smtp is not None and smtp.sock is not None:
+            try:
+                smtp.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def send(self, message: bytes, envelope_from: str, recipients: Sequence[str]) -> list[SendResult]:
         assert self.smtp is not None
-        self._transmitted = False
+        self._transmitted = self._expired = False
+        token = self._watchdog.arm(self.config.timeouts.transaction, self._cut_off)
         try:
             results = self._transaction(message, envelope_from, recipients)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
             when = "after the message was sent, before the answer" if self._transmitted else "before the message was complete"
-            raise ConnectionLost(f"connection to {self.config.describe()} lost {when}: {exc}",
+            why = (f"the transaction took longer than {self.config.timeouts.transaction:g} s "
+                   "(delivery.timeouts.transaction) and was cut off" if self._expired else str(exc) or type(exc).__name__)
+            raise ConnectionLost(f"connection to {self.config.describe()} lost {when}: {why}",
                                  uncertain=self._transmitted) from None
+        finally:
+            self._watchdog.disarm(token)
         if any(r.code == 421 for r in results):
             self.close()   # 421: the server is closing this connection
         return results
@@ -181,16 +341,18 @@ class _Connection:
         assert smtp is not None
         options = self._mail_options(message, envelope_from, recipients)
         if options is None:
-            return [SendResult(r, Status.PERMANENT, "the server does not offer SMTPUTF8, which "
+            return [SendResult(r, Verdict.FAILED, "the server does not offer SMTPUTF8, which "
                                "this message or address needs", None, "mail") for r in recipients]
         if not options and smtp.has_extn("pipelining"):
             return self._pipelined(message, envelope_from, recipients)
+        self._timeout(self.config.timeouts.mail)
         code, text = smtp.mail(envelope_from, options)
         if code != 250:
             self._reset(code)
             return [_result(r, code, text, "mail") for r in recipients]
         results: dict[str, SendResult] = {}
         accepted = []
+        self._timeout(self.config.timeouts.rcpt)
         for rcpt in recipients:
             code, text = smtp.rcpt(rcpt)
             if code in (250, 251):
@@ -213,9 +375,13 @@ class _Connection:
         assert smtp is not None
         commands = [f"MAIL FROM:{_angle(envelope_from)}"]
         commands += [f"RCPT TO:{_angle(r)}" for r in recipients]
+        timeouts = self.config.timeouts
+        self._timeout(timeouts.mail)
         smtp.send("".join(f"{c}\r\n" for c in commands) + "DATA\r\n")
         mail_code, mail_text = smtp.getreply()
+        self._timeout(timeouts.rcpt)
         replies = [smtp.getreply() for _ in recipients]
+        self._timeout(timeouts.data)
         data_code, data_text = smtp.getreply()
         accepted = [r for r, (code, _) in zip(recipients, replies) if code in (250, 251)]
         if data_code == 354 and not (mail_code == 250 and accepted):
@@ -249,6 +415,7 @@ class _Connection:
 
     def _data(self, message: bytes) -> tuple[int, bytes]:
         assert self.smtp is not None
+        self._timeout(self.config.timeouts.data)
         self.smtp.putcmd("data")
         code, text = self.smtp.getreply()
         if code != 354:
@@ -261,12 +428,15 @@ class _Connection:
         payload = dot_stuff(message)   # RFC 5321 4.5.2 dot-stuffing
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
+        self._timeout(self.config.timeouts.block)
         self.smtp.send(payload + b".\r\n")
         self._transmitted = True
+        self._timeout(self.config.timeouts.final)
         return self.smtp.getreply()
 
     def _reset(self, code: int) -> None:
         if code != 421 and self.smtp is not None:
+            self._timeout(self.config.timeouts.mail)
             self.smtp.rset()
 
     def close(self) -> None:
@@ -274,6 +444,8 @@ class _Connection:
         if smtp is None:
             return
         try:
+            if smtp.sock is not None:
+                smtp.sock.settimeout(min(5.0, self.config.timeouts.session))  # a polite QUIT, briefly
             smtp.quit()
         except (smtplib.SMTPException, OSError):
             pass
@@ -284,10 +456,12 @@ class _Connection:
 class SmtpAdapter(Adapter):
     name = "smtp"
 
+    leaves_machine = True
+
     def __init__(self, config: SmtpConfig, *, connections: int = 1, ssl_context: ssl.SSLContext | None = None):
         self.config = config
         self.max_parallel = connections
-        self._context = ssl_context or ssl.create_default_context()
+        self._context = ssl_context or tls_context()
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(connections)
@@ -297,16 +471,13 @@ class SmtpAdapter(Adapter):
         return f"{self.config.describe()} ({self.max_parallel} connection{'s' if self.max_parallel > 1 else ''})"
 
     def open(self) -> None:
-        """Connect (and log in) once now, so that a wrong host or password stops the
-        campaign before anything is recorded as attempted."""
+        """Connect (and log in) once now, so that a wrong password, certificate or host name
+        stops the campaign before anything is recorded as attempted. A server that is only
+        absent for now raises ConnectionLost: the runner waits for it."""
         with self._lock:
             if self._idle:
                 return
-        try:
-            conn = self._connect()
-        except ConnectionLost as exc:
-            raise AdapterError(str(exc)) from None
-        self._checkin(conn)
+        self._checkin(self._connect())
 
     def close(self) -> None:
         with self._lock:
@@ -360,10 +531,14 @@ def from_workspace(ws: Workspace, **options: Any) -> SmtpAdapter:
         raise ConfigError("the smtp adapter needs a server: set delivery.smtp_url in newsletter.yaml "
                           "(e.g. smtp+starttls://user@mail.example.org:587) or NEWSLETTER_SMTP_URL")
     delivery = ws.settings.delivery
-    config = parse_smtp_url(url, password=ws.secrets.smtp_password,
-                            timeout=options.get("timeout") or delivery.timeout_seconds)
+    timeouts = Timeouts(connect=delivery.timeout_seconds, **delivery.timeouts.model_dump())
+    config = parse_smtp_url(url, password=ws.secrets.smtp_password, timeout=options.get("timeout"),
+                            timeouts=timeouts)
+    ca_file = delivery.smtp_ca_file
+    if ca_file is not None and not ca_file.is_absolute():
+        ca_file = ws.root / ca_file
     return SmtpAdapter(config, connections=options.get("connections") or delivery.connections,
-                       ssl_context=options.get("ssl_context"))
+                       ssl_context=options.get("ssl_context") or tls_context(ca_file))
 
 
 def dot_stuff(message: bytes) -> bytes:

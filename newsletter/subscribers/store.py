@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from newsletter.core.config import Workspace
-from newsletter.core.db import connect, migrate, transaction
-from newsletter.core.errors import DatabaseBusy, SubscriberError
+from newsletter.core.db import connect, migrate, transaction, translate
+from newsletter.core.errors import DatabaseBusy, DatabaseLocked, SubscriberError
 from newsletter.subscribers.models import (InvalidValue, Subscriber, differences, display_name, email_key, iso,
                                            normalise_consent, normalise_email, utc_now)
 from newsletter.subscribers.schema import MIGRATIONS
@@ -53,7 +53,10 @@ class Store:
             self._conn = connect(path)
             migrate(self._conn, COMPONENT, MIGRATIONS)
         except sqlite3.Error as exc:
-            raise SubscriberError(f"cannot open the subscriber database {path}: {exc}") from None
+            reason = translate(exc, path)   # locked, damaged (with the way to recover), full
+            if isinstance(reason, DatabaseLocked):
+                raise DatabaseBusy(str(reason)) from None
+            raise SubscriberError(f"cannot open the subscriber database: {reason}") from None
 
     @classmethod
     def open(cls, ws: Workspace, *, clock: Clock = utc_now) -> "Store":
@@ -142,6 +145,18 @@ class Store:
         row = self._conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?",
                                  (int(subscriber_id),)).fetchone()
         return _from_row(row) if row else None
+
+    def get_many(self, subscriber_ids: Iterable[int]) -> dict[int, Subscriber]:
+        """The subscribers with these ids (whatever their status), in one query per 500."""
+        ids = [int(i) for i in subscriber_ids]
+        found: dict[int, Subscriber] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            sql = f"SELECT {_COLUMNS} FROM subscribers WHERE id IN ({', '.join('?' * len(chunk))})"
+            for row in self._conn.execute(sql, chunk):
+                sub = _from_row(row)
+                found[sub.stored_id] = sub
+        return found
 
     def is_subscribed(self, subscriber_id: int) -> bool:
         row = self._conn.execute("SELECT status FROM subscribers WHERE id = ?", (int(subscriber_id),)).fetchone()

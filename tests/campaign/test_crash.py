@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.campaign.journal import SENDING, SENT, Journal
+from newsletter.campaign.journal import Journal
+from newsletter.delivery.states import RecipientState
+
+SENDING, SENT = RecipientState.SENDING, RecipientState.SENT
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")

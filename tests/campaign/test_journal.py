@@ -9,8 +9,11 @@ import time
 
 import pytest
 
-from newsletter.campaign.journal import (FAILED_TEMPORARY, PENDING, SENDING, SENT, CampaignLocked,
-                                         Journal, LeaseOwner)
+from newsletter.campaign.journal import CampaignLocked, Journal, LeaseOwner
+from newsletter.delivery.states import RecipientState
+
+FAILED_TEMPORARY, PENDING, SENDING, SENT = (RecipientState.FAILED_TEMPORARY, RecipientState.PENDING,
+                                            RecipientState.SENDING, RecipientState.SENT)
 from newsletter.core.errors import DeliveryError
 
 

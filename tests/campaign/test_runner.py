@@ -10,8 +10,12 @@ import pytest
 from tests.support.delivery import composer_for, make_recipients, sample_settings, small_variant
 from newsletter.compose.composer import Recipient
 from newsletter.core.config import Delivery
-from newsletter.campaign.journal import (FAILED_PERMANENT, FAILED_TEMPORARY, FINISHED, PAUSED, PENDING,
-                                         SENT, SKIPPED, CampaignLocked, Journal, LeaseOwner)
+from newsletter.campaign.journal import CampaignLocked, CampaignStatus, Journal, LeaseOwner
+from newsletter.delivery.states import RecipientState as State
+
+FAILED_PERMANENT, FAILED_TEMPORARY, PENDING, SENT, SKIPPED = (
+    State.FAILED_PERMANENT, State.FAILED_TEMPORARY, State.PENDING, State.SENT, State.SKIPPED)
+FINISHED, PAUSED = CampaignStatus.FINISHED, CampaignStatus.PAUSED
 from newsletter.delivery.base import AdapterError
 from newsletter.delivery.outbox import OutboxAdapter
 from newsletter.campaign.runner import CampaignRunner, RateLimiter, RunOptions

@@ -16,45 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import main
-from newsletter.campaign.journal import SENDING, SENT, Journal
+from tests.campaign.sending import cli, env_for, journal_rows, make_workspace  # noqa: F401 - tests/web use them
+from newsletter.campaign.journal import Journal
+from newsletter.delivery.states import RecipientState
 
-LANGS = ["en", "de", "es"]
-
-
-def make_workspace(ws: Path, people: int) -> list[str]:
-    """Import ``people`` generated subscribers (every fourth a programme leader)."""
-    rows = ["email,first_name,last_name,language,country,tags,centre"]
-    emails = []
-    for i in range(people):
-        email = f"reader{i}@example.org"
-        emails.append(email)
-        tags = "leader" if i % 4 == 0 else "member"
-        rows.append(f"{email},Reader{i},Test,{LANGS[i % 3]},DE,{tags},Centre {i}")
-    (ws / "people.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["-C", str(ws), "subscribers", "import", str(ws / "people.csv")])
-    assert result.exit_code == 0, result.output
-    return emails
-
-
-def env_for(port: int) -> dict[str, str]:
-    return {**os.environ, "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{port}", "NEWSLETTER_SECRET_KEY": "k" * 32,
-            "NEWSLETTER_DELIVERY__RETRY_FOR_SECONDS": "5"}
-
-
-def cli(ws: Path, port: int, *args: str) -> subprocess.Popen:
-    # The sample's public URLs (mcin.example.org) are not online; the publish check has its own
-    # tests against a local server (tests/publish/test_send_check.py).
-    return subprocess.Popen([sys.executable, "-m", "newsletter", "-C", str(ws), "send", "2026-11", *args,
-                             "--skip-publish-check"],
-                            env=env_for(port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def journal_rows(ws: Path):
-    journal = Journal(ws / "subscribers" / "newsletter.sqlite3")
-    try:
-        return journal.rows(journal.campaigns()[-1].id)
-    finally:
-        journal.close()
+SENDING, SENT = RecipientState.SENDING, RecipientState.SENT
 
 
 def test_dry_run_sends_nothing_and_writes_samples(sample_ws: Path, smtp_server) -> None:

@@ -13,7 +13,7 @@ from typing import Callable
 import pytest
 
 from tests.support.delivery import PASSWORD, USER, composer_for, make_recipients, sample_settings
-from newsletter.delivery import Adapter, SendResult, Status
+from newsletter.delivery import Adapter, RecipientState, SendResult
 from newsletter.delivery.console import ConsoleAdapter
 from newsletter.delivery.outbox import OutboxAdapter
 from newsletter.delivery.ses import SesAdapter, SesConfig
@@ -46,7 +46,7 @@ class AdapterContract:
         with adapter:
             results = adapter.send(data, FROM, ["b@example.org", "a@example.org"])
         assert [r.recipient for r in results] == ["b@example.org", "a@example.org"]
-        assert all(isinstance(r, SendResult) and r.status is Status.SENT and r.reply for r in results)
+        assert all(isinstance(r, SendResult) and r.status is RecipientState.SENT and r.reply for r in results)
 
     def test_message_arrives_once_and_whole(self, adapter: Adapter, composer, delivered: Delivered):
         data, msgid, subject = self.message(composer, 7)
@@ -56,7 +56,7 @@ class AdapterContract:
 
     def test_sends_without_open_and_close_is_idempotent(self, adapter: Adapter, composer, delivered: Delivered):
         data, msgid, _ = self.message(composer, 2)
-        assert adapter.send(data, FROM, ["reader2@example.org"])[0].status is Status.SENT
+        assert adapter.send(data, FROM, ["reader2@example.org"])[0].status is RecipientState.SENT
         adapter.close()
         adapter.close()
         assert [m for m, _ in delivered()] == [msgid]
@@ -75,7 +75,7 @@ class AdapterContract:
         def send(batch):
             try:
                 for data, _, _ in batch:
-                    assert adapter.send(data, FROM, ["x@example.org"])[0].status is Status.SENT
+                    assert adapter.send(data, FROM, ["x@example.org"])[0].status is RecipientState.SENT
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import dkim as dkimpy
 import pytest
 
-from newsletter.campaign.journal import FAILED_PERMANENT, PAUSED, SENT, Journal
+from newsletter.campaign.journal import CampaignStatus, Journal
+from newsletter.delivery.states import RecipientState
 from newsletter.campaign.runner import CampaignRunner, RunOptions
 from newsletter.compose import dkim as signing
 from newsletter.compose.composer import Composer
@@ -151,8 +152,8 @@ def test_message_rejected_fails_that_recipient_only(ses_stub, tmp_path):
                                  options=RunOptions(connections=1)).run(campaign.id, make_recipients(3))
     rows = {r.subscriber: r for r in journal.rows(campaign.id)}
     assert summary.sent == 2 and summary.failed_permanent == 1
-    assert rows["1"].status == FAILED_PERMANENT and "suppression list" in rows["1"].reply
-    assert rows["2"].status == rows["3"].status == SENT
+    assert rows["1"].status is RecipientState.FAILED_PERMANENT and "suppression list" in rows["1"].reply
+    assert rows["2"].status == rows["3"].status == RecipientState.SENT
 
 
 @pytest.mark.parametrize("kind, words", [
@@ -169,7 +170,7 @@ def test_a_paused_account_pauses_the_campaign(ses_stub, tmp_path, kind, words):
         summary = CampaignRunner(journal, adapter, {"en": composer_for(sample_settings())}, envelope_from=FROM,
                                  options=RunOptions(connections=1)).run(campaign.id, make_recipients(3))
     assert summary.sent == 0 and summary.paused and words in summary.paused
-    assert journal.campaign(campaign.id).status == PAUSED
+    assert journal.campaign(campaign.id).status == CampaignStatus.PAUSED
     assert not ses_stub.delivered
 
 

@@ -11,7 +11,7 @@ from tests.support.smtp_servers import free_port
 from tests.support.delivery import composer_for, make_recipients, sample_settings
 from newsletter.compose.qp import MessageBytes
 from newsletter.core.config import Workspace
-from newsletter.delivery import AdapterError, ConnectionLost, Status, get_adapter
+from newsletter.delivery import AdapterError, ConnectionLost, RecipientState, get_adapter
 from newsletter.delivery.console import ConsoleAdapter
 from newsletter.delivery.outbox import OutboxAdapter
 from newsletter.delivery.smtp import SmtpAdapter, SmtpConfig, dot_stuff, parse_smtp_url
@@ -107,8 +107,9 @@ def test_starttls_required_but_not_offered(smtp_server):
         SmtpAdapter(config).open()
 
 
-def test_nobody_listening():
-    with pytest.raises(AdapterError, match="cannot connect to smtp://127.0.0.1"):
+def test_nobody_listening_is_a_connection_to_wait_for():
+    # Not an AdapterError (which pauses a campaign at once): the runner backs off and retries.
+    with pytest.raises(ConnectionLost, match="cannot connect to smtp://127.0.0.1"):
         smtp(free_port()).open()
 
 
@@ -117,7 +118,7 @@ def test_a_server_that_never_answers_times_out():
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         config = parse_smtp_url(f"smtp://127.0.0.1:{listener.getsockname()[1]}", timeout=0.3)
-        with pytest.raises(AdapterError, match="timed out"):
+        with pytest.raises(ConnectionLost, match="timed out"):
             SmtpAdapter(config).open()
 
 
@@ -126,7 +127,7 @@ def test_a_server_that_never_answers_times_out():
 def test_one_connection_serves_many_messages(smtp_server, message):
     with smtp(smtp_server.port) as adapter:
         for _ in range(10):
-            assert adapter.send(message, FROM, ["a@example.org"])[0].status is Status.SENT
+            assert adapter.send(message, FROM, ["a@example.org"])[0].status is RecipientState.SENT
     assert adapter.connections_opened == 1
     assert len({m.peer for m in smtp_server.handler.messages}) == 1
 
@@ -135,7 +136,7 @@ def test_connection_closed_by_the_server_is_reopened(any_server, message):
     any_server.handler.drop_every = 3
     with smtp(any_server.port) as adapter:
         results = [adapter.send(message, FROM, [f"r{i}@example.org"])[0] for i in range(7)]
-    assert all(r.status is Status.SENT for r in results)
+    assert all(r.status is RecipientState.SENT for r in results)
     assert any_server.handler.per_address() == {f"r{i}@example.org": 1 for i in range(7)}
     assert adapter.connections_opened > 1
 
@@ -146,7 +147,7 @@ def test_answer_lost_after_the_message_went_out_is_uncertain(any_server, message
         with pytest.raises(ConnectionLost) as err:
             adapter.send(message, FROM, ["lost@example.org"])
         assert err.value.uncertain
-        assert adapter.send(message, FROM, ["next@example.org"])[0].status is Status.SENT
+        assert adapter.send(message, FROM, ["next@example.org"])[0].status is RecipientState.SENT
     assert any_server.handler.per_address() == {"lost@example.org": 1, "next@example.org": 1}
 
 
@@ -155,9 +156,9 @@ def test_replies_per_recipient(any_server, message):
     any_server.handler.permanent.add("gone@example.org")
     with smtp(any_server.port) as adapter:
         ok, later, gone = adapter.send(message, FROM, ["ok@example.org", "later@example.org", "gone@example.org"])
-    assert (ok.status, ok.code, ok.stage) == (Status.SENT, 250, "data")
-    assert (later.status, later.code, later.hard_bounce) == (Status.TEMPORARY, 451, False)
-    assert (gone.status, gone.code, gone.hard_bounce) == (Status.PERMANENT, 550, True)
+    assert (ok.status, ok.code, ok.stage) == (RecipientState.SENT, 250, "data")
+    assert (later.status, later.code, later.hard_bounce) == (RecipientState.FAILED_TEMPORARY, 451, False)
+    assert (gone.status, gone.code, gone.hard_bounce) == (RecipientState.FAILED_PERMANENT, 550, True)
     assert gone.reply == "550 5.1.1 <gone@example.org>: user unknown"
     assert any_server.handler.messages[0].rcpt_tos == ["ok@example.org"]
 
@@ -165,8 +166,8 @@ def test_replies_per_recipient(any_server, message):
 def test_everyone_refused_sends_no_data(any_server, message):
     any_server.handler.permanent.add("gone@example.org")
     with smtp(any_server.port) as adapter:
-        assert adapter.send(message, FROM, ["gone@example.org"])[0].status is Status.PERMANENT
-        assert adapter.send(message, FROM, ["ok@example.org"])[0].status is Status.SENT
+        assert adapter.send(message, FROM, ["gone@example.org"])[0].status is RecipientState.FAILED_PERMANENT
+        assert adapter.send(message, FROM, ["ok@example.org"])[0].status is RecipientState.SENT
     assert any_server.handler.per_address() == {"ok@example.org": 1}
 
 
@@ -198,11 +199,11 @@ def test_a_composed_message_with_dots_arrives_intact_without_stuffing(any_server
 def test_smtputf8_only_when_offered(smtp_server, smtputf8_server, message):
     with smtp(smtp_server.port) as adapter:
         (result,) = adapter.send(message, FROM, ["jörg@example.org"])
-    assert result.status is Status.PERMANENT and "SMTPUTF8" in result.reply
+    assert result.status is RecipientState.FAILED_PERMANENT and "SMTPUTF8" in result.reply
     assert not smtp_server.handler.messages
     with smtp(smtputf8_server.port) as adapter:
-        assert adapter.send(message, FROM, ["jörg@example.org"])[0].status is Status.SENT
-        assert adapter.send(message, FROM, ["plain@example.org"])[0].status is Status.SENT
+        assert adapter.send(message, FROM, ["jörg@example.org"])[0].status is RecipientState.SENT
+        assert adapter.send(message, FROM, ["plain@example.org"])[0].status is RecipientState.SENT
     assert [m.rcpt_tos for m in smtputf8_server.handler.messages] == [["jörg@example.org"], ["plain@example.org"]]
 
 
@@ -234,6 +235,6 @@ def test_pipelining_is_used_when_offered(any_server, message, monkeypatch):
     monkeypatch.setattr(smtp_module._Connection, "_pipelined",
                         lambda self, *a: calls.append(1) or original(self, *a))
     with smtp(any_server.port) as adapter:
-        assert adapter.send(message, FROM, ["a@example.org", "b@example.org"])[0].status is Status.SENT
+        assert adapter.send(message, FROM, ["a@example.org", "b@example.org"])[0].status is RecipientState.SENT
     assert len(calls) == (1 if any_server.handler.pipelining else 0)
     assert any_server.handler.messages[0].rcpt_tos == ["a@example.org", "b@example.org"]

@@ -3,11 +3,13 @@ and can be told to refuse or to drop connections, a self-signed TLS certificate 
 time, and a small rendered variant with composers for it."""
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import policy
@@ -42,7 +44,11 @@ class Recorder:
     ``temporary[address] = n`` answers 451 to the first n RCPTs for it; ``permanent`` gets
     550 5.1.1; ``drop_every = n`` closes the connection at every n-th MAIL FROM (nothing was
     sent yet); ``drop_after_data`` keeps the message but closes without answering (the
-    sender cannot know it arrived); ``always_temporary`` answers 451 to everything."""
+    sender cannot know it arrived); ``always_temporary`` answers 451 to everything.
+    ``refuse_mail`` / ``refuse_rcpt`` = (reply, until) answer every MAIL / RCPT with that reply
+    until time.monotonic() passes ``until``; ``stall_after_data`` keeps the message and sleeps
+    that long before answering; ``trickle_after_data`` answers with an endless multi-line
+    reply, one line every 0.2 s."""
 
     messages: list[Received] = field(default_factory=list)
     temporary: dict[str, int] = field(default_factory=dict)
@@ -51,6 +57,10 @@ class Recorder:
     drop_after_data: set[str] = field(default_factory=set)
     always_temporary: bool = False
     pipelining: bool = False   # advertise PIPELINING (RFC 2920) in the EHLO reply
+    refuse_mail: tuple[str, float] | None = None
+    refuse_rcpt: tuple[str, float] | None = None
+    stall_after_data: float = 0.0
+    trickle_after_data: bool = False
     transactions: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -61,6 +71,8 @@ class Recorder:
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_mail and time.monotonic() < self.refuse_mail[1]:
+            return self.refuse_mail[0]
         with self.lock:
             self.transactions += 1
             drop = self.drop_every and self.transactions % self.drop_every == 0
@@ -72,6 +84,8 @@ class Recorder:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_rcpt and time.monotonic() < self.refuse_rcpt[1]:
+            return self.refuse_rcpt[0]
         with self.lock:
             if self.always_temporary:
                 return "451 4.3.0 try again later"
@@ -93,6 +107,11 @@ class Recorder:
             self.drop_after_data.difference_update(envelope.rcpt_tos)
         if drop:
             server.transport.close()
+        if self.stall_after_data:
+            await asyncio.sleep(self.stall_after_data)
+        while self.trickle_after_data and not server.transport.is_closing():
+            server.transport.write(b"250-still thinking\r\n")
+            await asyncio.sleep(0.2)
         return "250 2.0.0 OK queued"
 
     def count(self, address: str) -> int:
@@ -141,6 +160,23 @@ def any_server(request) -> Iterator[SmtpServer]:
         yield server
 
 
+def serve_later(port: int, delay: float) -> tuple[threading.Thread, list[SmtpServer]]:
+    """Start a plain server on ``port`` after ``delay`` seconds (a server that is down, then
+    back); the list gets the server. Stop it with ``server.controller.stop()``."""
+    started: list[SmtpServer] = []
+
+    def start() -> None:
+        time.sleep(delay)
+        handler = Recorder()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+        controller.start()
+        started.append(SmtpServer(controller, handler, port))
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    return thread, started
+
+
 @pytest.fixture
 def smtputf8_server() -> Iterator[SmtpServer]:
     yield from _serve(enable_SMTPUTF8=True)
@@ -167,10 +203,10 @@ def smtps_server(tls_files) -> Iterator[SmtpServer]:
                       authenticator=_authenticate)
 
 
-def _serve(**kwargs) -> Iterator[SmtpServer]:
+def _serve(port: int | None = None, **kwargs) -> Iterator[SmtpServer]:
     kwargs.setdefault("enable_SMTPUTF8", False)   # aiosmtpd's Controller would turn it on
     handler = Recorder()
-    port = free_port()
+    port = port or free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:
