@@ -2,7 +2,8 @@
 
 Check every edition, build the latest, import the sample subscribers into SQLite, and send
 the latest edition to the segment 'all' through the outbox adapter (nothing leaves the
-machine). Run it twice: the send journal makes the second send a no-op.
+machine), and publish it to the web archive folder (site/). Run it twice: the send journal
+makes the second send a no-op, and the second publish writes nothing.
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from newsletter.content.loader import edition_names
 from newsletter.campaign.runner import RunOptions
 from newsletter.core.errors import NewsletterError
 from newsletter.publish.build import build_edition
+from newsletter.publish.publisher import publish
 from newsletter.subscribers.importers import import_file
 from newsletter.subscribers.store import Store
+from newsletter.web.pages import Paths
 
 ADAPTER = "outbox"
 SEGMENT = "all"
@@ -58,6 +61,27 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
     report.all_delivered = result.all_delivered
     note(f"5. sent through the {ADAPTER} adapter: {result.sent} new message(s) this run; "
          f"journal: {', '.join(f'{k} {v}' for k, v in sorted(result.counts.items()) if v)}")
+    site = publish(ws, [latest])
+    where = display_path(getattr(site.target, "folder", ws.root / "site"), ws.root)
+    note(f"6. published {latest} to {site.target if '://' in str(site.target) else where + '/'}: "
+         f"{len(site.report.written)} file(s) written, {site.report.unchanged} unchanged "
+         f"(archive pages, feeds, images, calendar files)")
     note(f"Look at: {display_path(ws.outbox_dir, ws.root)}/*.eml (the messages), {display_path(built.out_dir, ws.root)}/ "
-         f"(HTML, text, MJML per variant), `newsletter campaigns`, `newsletter preview {latest}`.")
+         f"(HTML, text, MJML per variant), {where}/index.html (the web archive, open it in a browser), "
+         f"`newsletter campaigns`, `newsletter preview {latest}`.")
+    for line in serve_hint(ws):
+        note(line)
     return report
+
+
+def serve_hint(ws: Workspace, local: str = "http://127.0.0.1:8080") -> list[str]:
+    """How to try the readers' side on this machine: the links in the outbox's messages
+    point at the public site; the same paths work on a local `newsletter serve`."""
+    paths = Paths.from_workspace(ws)
+    public = paths.public.split("/", 3)
+    origin = "/".join(public[:3])
+    return [f"Readers' side: run `newsletter serve`, then open {local}{paths.signup} to sign up (the "
+            f"confirmation goes to {display_path(ws.outbox_dir, ws.root)}/), or take the List-Unsubscribe "
+            f"link of a message in {display_path(ws.outbox_dir, ws.root)}/ and replace {origin} with {local}.",
+            f"  One-click unsubscribe as a mail provider does it: curl -X POST -d List-Unsubscribe=One-Click "
+            f"'{local}{paths.unsubscribe}?token=...'"]

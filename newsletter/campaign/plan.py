@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from newsletter.check.checker import linters
 from newsletter.compose.composer import Composer, Recipient
@@ -155,12 +155,13 @@ def send(ws: Workspace, store: Store, the_plan: Plan, adapter_name: str, *,
         with get_adapter(adapter_name, ws, **(adapter_options or {})) as adapter:
             runner = CampaignRunner(
                 journal, adapter, made, envelope_from=ws.settings.sender.from_address,
-                options=options, still_subscribed=store.is_subscribed,
+                options=options, still_subscribed=lambda sid: _still_wanted(store, the_plan, sid),
                 on_hard_bounce=lambda sid: store.record_bounce(int(sid), limit),
                 progress=progress,
             )
             people = _recipients(ws, store, the_plan, made, campaign=str(campaign.id))
-            summary = runner.run(campaign.id, people, lookup=lambda sids: _lookup(store, the_plan, sids))
+            summary = runner.run(campaign.id, people,
+                                 lookup=lambda sids: _lookup(ws, store, the_plan, made, str(campaign.id), sids))
             summary.link_fallbacks = sum(c.url_fallbacks for c in made.values())
             return summary
     finally:
@@ -172,22 +173,39 @@ def _recipients(ws: Workspace, store: Store, the_plan: Plan, made: dict[str, Com
     """The segment's members as they are now. Someone who joined since the plan may need a
     variant the plan did not render: it is rendered then, once."""
     for sub in store.iter_segment(the_plan.segment):
-        recipient, lang, shown = the_plan.recipient(sub)
-        if recipient.variant not in made:
-            variant = render_variant(ws, the_plan.loaded, lang, shown)
-            the_plan.variants[recipient.variant] = variant
-            made[recipient.variant] = Composer(variant, ws.settings, ws.secrets.secret_key,
-                                               clock=utc_now, campaign=campaign, dkim=dkim.signer_for(ws))
-        yield recipient
+        yield _with_composer(ws, the_plan, made, campaign, sub)
 
 
-def _lookup(store: Store, the_plan: Plan, sids: Sequence[str]) -> dict[str, Recipient]:
+def _with_composer(ws: Workspace, the_plan: Plan, made: dict[str, Composer], campaign: str,
+                   sub: Subscriber) -> Recipient:
+    """The recipient, rendering its variant first if nobody needed it so far."""
+    recipient, lang, shown = the_plan.recipient(sub)
+    if recipient.variant not in made:
+        variant = render_variant(ws, the_plan.loaded, lang, shown)
+        the_plan.variants[recipient.variant] = variant
+        made[recipient.variant] = Composer(variant, ws.settings, ws.secrets.secret_key,
+                                           clock=utc_now, campaign=campaign, dkim=dkim.signer_for(ws))
+    return recipient
+
+
+def _lookup(ws: Workspace, store: Store, the_plan: Plan, made: dict[str, Composer], campaign: str,
+            sids: Sequence[str]) -> dict[str, Recipient]:
+    """The recipients as they are now: a reader who changed their language on the preferences
+    page since the send began gets it in the new one (rendered now if needed), one who left
+    the segment (a topic unticked) is not sent to."""
     found = {}
+    segment = store.segment(the_plan.segment)
     for sid in sids:
         sub = store.get_by_id(int(sid))
-        if sub is not None and sub.is_subscribed:
-            found[sid] = the_plan.recipient(sub)[0]
+        if sub is not None and segment.matches(sub):
+            found[sid] = _with_composer(ws, the_plan, made, campaign, sub)
     return found
+
+
+def _still_wanted(store: Store, the_plan: Plan, sid: Any) -> bool:
+    """Checked just before each message: still subscribed and still in the segment."""
+    sub = store.get_by_id(int(sid))
+    return sub is not None and store.segment(the_plan.segment).matches(sub)
 
 
 def already_sent(ws: Workspace, edition: str, segment: str, adapter_name: str) -> dict[str, int]:

@@ -11,6 +11,7 @@ from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError
 from newsletter.content.completeness import fallbacks, stale
 from newsletter.check.findings import EditionReport, Finding, Linter
+from newsletter.check.images import image_findings
 from newsletter.check.lints import lint_edition
 from newsletter.content.loader import LoadedEdition, edition_names, load_editions
 from newsletter.subscribers.segments import segment_names
@@ -59,7 +60,7 @@ def translation_findings(ws: Workspace, loaded: LoadedEdition) -> list[Finding]:
 
 def linters() -> list[Linter]:
     """Every lint run by `check`, in order."""
-    return [source_findings, lint_edition]
+    return [source_findings, image_findings, lint_edition]
 
 
 def run_check(ws: Workspace, names: list[str] | None = None) -> list[EditionReport]:

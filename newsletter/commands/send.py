@@ -8,7 +8,7 @@ import click
 
 from newsletter.campaign import plan as campaign
 from newsletter.commands._context import Context, pass_ctx
-from newsletter.core.errors import EXIT_PROBLEMS
+from newsletter.core.errors import EXIT_PROBLEMS, NewsletterError
 from newsletter.core.adapters import ADAPTERS
 from newsletter.campaign.runner import Progress, RunOptions
 from newsletter.subscribers.store import Store
@@ -32,9 +32,12 @@ from newsletter.subscribers.store import Store
 @click.option("--connections", type=click.IntRange(1, 32), help="Parallel SMTP connections.")
 @click.option("--resend-unknown", is_flag=True,
               help="Also send to recipients whose earlier send was interrupted mid-handover (they may get it twice).")
+@click.option("--skip-publish-check", is_flag=True,
+              help="Send even if the edition's images and archive pages do not answer online yet.")
 @pass_ctx
 def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run: bool, tests: tuple[str, ...],
-         yes: bool, rate: float | None, per_hour: int | None, connections: int | None, resend_unknown: bool) -> None:
+         yes: bool, rate: float | None, per_hour: int | None, connections: int | None, resend_unknown: bool,
+         skip_publish_check: bool = False) -> None:
     """Send EDITION to a segment of subscribers, or resume the send if it was interrupted.
 
     The send journal records every recipient as their message completes: running the same
@@ -54,6 +57,7 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
                 click.echo(f"sample message: {ctx.shown(path)}")
             click.echo("Dry run: nothing was sent.")
             return
+        _publish_check(ws, the_plan, adapter, skip_publish_check)
         if tests:
             for line in campaign.send_tests(ws, the_plan, tests, adapter):
                 click.echo(f"test: {line}")
@@ -74,6 +78,26 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
         ctx_exit.exit(EXIT_PROBLEMS)
     if adapter == "outbox":
         click.echo(f"Messages are in {ctx.shown(ws.outbox_dir)}/")
+
+
+def _publish_check(ws: Any, the_plan: campaign.Plan, adapter: str, skip: bool) -> None:
+    """Refuse to send an email whose images and pages are not online (publish/reachable.py)."""
+    if adapter in ("outbox", "console"):
+        click.echo(f"  publish check skipped: the {adapter} adapter keeps the messages on this machine")
+        return
+    if skip:
+        click.echo("  publish check skipped (--skip-publish-check)")
+        return
+    from newsletter.publish.reachable import unpublished
+
+    missing = unpublished(ws, the_plan.loaded)
+    if missing:
+        lines = "\n".join(f"  {m.url} ({m.problem})" for m in missing)
+        raise NewsletterError(
+            f"{len(missing)} public address(es) of {the_plan.edition} do not answer, so the email would "
+            f"arrive with broken images or links:\n{lines}\nPublish them first: newsletter publish "
+            f"{the_plan.edition} (see docs/publish.md), or send anyway with --skip-publish-check")
+    click.echo("  publish check: the edition's images and pages answer online")
 
 
 def _overrides(**values: Any) -> dict[str, Any]:

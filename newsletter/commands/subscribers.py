@@ -302,14 +302,27 @@ def describe(sub: Subscriber, member_of: list[str], events: list[dict]) -> list[
     lines.append("  consent:" + ("" if sub.consent else " -"))
     lines += [f"    {key}: {value}" for key, value in sub.consent.items()]
     lines.append(f"  segments:   {', '.join(member_of) or '- (not subscribed, or in no segment)'}")
-    lines += [f"  {e['at']}  {e['kind']}" + _event_detail(e) for e in events]
+    lines.append("  history:" + ("" if events else " -"))
+    for event in events:
+        # The consent and subscription history (GDPR Art. 7(1)): what, when, from where.
+        lines.append(f"    {event['at']}  {event['kind']}" + _event_detail(event))
     return lines
 
 
 def _event_detail(event: dict) -> str:
     if event["kind"] == "edit":
         return ": " + ", ".join(sorted(event.get("changes", {})))
-    return ""
+    details = ", ".join(f"{k}: {_shown(v)}" for k, v in event.items()
+                        if k not in ("at", "kind") and v not in ("", None, [], {}))
+    return f"  ({details})" if details else ""
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 @subscribers.command()

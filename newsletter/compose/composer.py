@@ -182,7 +182,10 @@ class Composer:
     def fields_for(self, recipient: RecipientLike) -> _Filled:
         """The recipient's token and the raw value of every placeholder."""
         site = self._site
-        token = tokens.make_token(self._secret, recipient.id, site.list_id, tokens.UNSUBSCRIBE)
+        # The unsubscribe link names its campaign (signed), so the unsubscribe is recorded
+        # against the campaign that was read.
+        token = tokens.make_token(self._secret, recipient.id, site.list_id, tokens.UNSUBSCRIBE,
+                                  claim=self.campaign)
         links = {"unsubscribe_url": site.link(site.unsubscribe_url, token)}
         if self._wants_preferences:
             # Without a preferences page the link leads to the unsubscribe page, which asks

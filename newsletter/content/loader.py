@@ -14,7 +14,7 @@ from newsletter.core.config import Workspace
 from newsletter.core.errors import SourceError, ValidationFailed
 from newsletter.core.validation import errors_from_pydantic, suggest
 from newsletter.core.yamlsrc import Loc, SourceMap, format_loc, load_front_matter, load_yaml
-from newsletter.content import editorial, markdown, merge, translations
+from newsletter.content import editorial, images, markdown, merge, translations
 from newsletter.content.model import ANY_LANG, Edition, check_url, is_url_field, text_marker, walk
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ class LoadedEdition:
 
     def image_problem(self, ref: str) -> str | None:
         """What is wrong with an image reference (None: nothing): an absolute URL must be
-        http(s); a file must be a non-empty file inside the edition folder."""
+        http(s); a file must be a non-empty file inside the edition folder, in a format mail
+        clients show (content/images.py)."""
         if self.image_file(ref) is None:
             try:
                 check_url(ref)
@@ -57,6 +58,10 @@ class LoadedEdition:
             return f"image {'file ' if 'not found' in problem else ''}{ref!r} {problem}"
         if (self.folder / ref).stat().st_size == 0:
             return f"image file {ref!r} is empty (0 bytes); copy it again"
+        try:  # what no mail client shows: SVG, HEIC, WebP..., a text file named .jpg, a cut download
+            images.inspect(self.folder / ref)
+        except images.ImageRefused as exc:
+            return f"image {ref!r}: {exc}"
         return None
 
     def sources(self) -> list[Path]:

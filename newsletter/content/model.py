@@ -382,6 +382,8 @@ class Edition(Model):
     languages: list[Annotated[str, Field(pattern=_LANG.pattern)]] = Field(min_length=1)
     subject: Text
     preheader: Text | None = None
+    archive: bool = Field(True, description="Publish this edition in the public web archive and "
+                                            "feeds (`newsletter publish`); false keeps it email-only.")
     blocks: list[Block] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -204,6 +204,72 @@ class Delivery(_Section):
         return value
 
 
+class Topic(_Section):
+    """A subject readers can choose on the sign-up and preferences pages; choosing it gives
+    them ``tag``, which segments can use (``tags: [..]`` rules)."""
+
+    tag: str = Field(min_length=1, max_length=100, pattern=r"^[^,;\x00-\x1f]+$")
+    label: dict[str, str] | str = Field(description="What readers see; one text or one per language.")
+    default: bool = Field(False, description="Ticked on the sign-up form.")
+
+
+class Web(_Section):
+    """``newsletter serve``: the readers' pages (unsubscribe, preferences, sign-up)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    public_url: str | None = Field(
+        None, description="Where readers reach `serve` (sign-up and confirm live under it); "
+                          "default: the folder of urls.unsubscribe.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses or networks (CIDR) of reverse proxies whose "
+                                          "X-Forwarded-For is believed.")
+    consent_ip: Literal["none", "truncated", "full"] = Field(
+        "truncated", description="How much of a sign-up's IP address the consent record keeps "
+                                 "(truncated: IPv4 /24, IPv6 /48).")
+    consent_version: str = Field("1", min_length=1, max_length=100,
+                                 description="Version of the consent text; recorded with every sign-up.")
+    consent_text: dict[str, str] | str | None = Field(
+        None, description="The consent checkbox's text, one or one per language (default: the shipped text).")
+    topics: list[Topic] = Field(default_factory=list)
+    signup_expiry_hours: float = Field(48, gt=0, le=24 * 30)
+    signups_per_ip_per_hour: int = Field(5, ge=1)
+    max_body_bytes: int = Field(16_384, ge=1024)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"expected an IP address or network like 10.0.0.0/8, got {item!r}") from None
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_tags(cls, value: list[Topic]) -> list[Topic]:
+        tags = [t.tag for t in value]
+        twice = sorted({t for t in tags if tags.count(t) > 1})
+        if twice:
+            raise ValueError(f"each topic needs its own tag; used twice: {', '.join(twice)}")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value
+
+
+class Publish(_Section):
+    target: str = Field("site", description="Where `newsletter publish` puts the public site: a folder "
+                                            "(relative to the workspace) or s3://bucket/prefix.")
+
+
 class Mailbox(_Section):
     """The IMAP mailbox that bounces, abuse reports and mailto unsubscribes arrive in. The
     password comes from NEWSLETTER_IMAP_PASSWORD (or NEWSLETTER_IMAP_PASSWORD_FILE)."""
@@ -277,6 +343,7 @@ class Settings(_Section):
     urls: Urls
     languages: Languages = Field(default_factory=Languages)
     delivery: Delivery = Field(default_factory=Delivery)
+    publish: Publish = Field(default_factory=Publish)
     feedback: Feedback = Field(default_factory=Feedback)
     dkim: Dkim | None = None
     ses: Ses = Field(default_factory=Ses)
@@ -286,6 +353,7 @@ class Settings(_Section):
     merge_attributes: list[str] = Field(
         default_factory=list, description="Custom subscriber attributes usable as merge fields."
     )
+    web: Web = Field(default_factory=Web)
 
     @property
     def msgid_domain(self) -> str:
@@ -299,6 +367,12 @@ class Secrets:
     smtp_url: str | None
     smtp_password: str | None
     secret_key: bytes
+    old_secret_keys: tuple[bytes, ...] = ()
+
+    @property
+    def token_keys(self) -> tuple[bytes, ...]:
+        """The key new tokens are made with, then the retired keys that still verify."""
+        return (self.secret_key, *self.old_secret_keys)
 
 
 def _env_or_file(name: str) -> str | None:
@@ -380,6 +454,7 @@ class Workspace:
             smtp_url=_env_or_file("NEWSLETTER_SMTP_URL") or self.settings.delivery.smtp_url,
             smtp_password=_env_or_file("NEWSLETTER_SMTP_PASSWORD"),
             secret_key=key.encode() if key else self._local_key(),
+            old_secret_keys=tuple(k.encode() for k in (_env_or_file("NEWSLETTER_OLD_SECRET_KEYS") or "").split()),
         )
 
     def _local_key(self) -> bytes:

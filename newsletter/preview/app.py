@@ -23,7 +23,7 @@ from newsletter.preview.emailview import FRAME_CSP, FRAME_SANDBOX, for_frame, ha
 from newsletter.preview.message import PreviewMessage
 from newsletter.preview.events import Hub
 from newsletter.preview.pages import VIEWS, WIDTHS, Pages, Selection, selection_from, shown_errors
-from newsletter.preview.paths import safe_file
+from newsletter.preview.paths import safe_file, unhashed
 from newsletter.preview.samples import Sample
 from newsletter.preview.site import Site, VariantKey
 
@@ -189,7 +189,9 @@ class PreviewApp:
     # -- files ---------------------------------------------------------------------------------
 
     def edition_file(self, name: str, raw: str) -> Response:
-        path = safe_file(self.root / "issues" / name, raw)
+        folder = self.root / "issues" / name
+        # Rendered emails name the published (hashed) file; the preview shows the source.
+        path = safe_file(folder, raw) or safe_file(folder, unhashed(raw)) or safe_file(self.root, unhashed(raw))
         kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
         if path is None or kind is None:
             return self.not_found()

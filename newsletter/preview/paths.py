@@ -7,6 +7,8 @@ symbolic link that points out of the folder.
 """
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -41,3 +43,15 @@ def safe_file(base: Path, raw: str) -> Path | None:
     if root not in path.parents or not path.is_file():
         return None
     return path
+
+
+_HASHED = re.compile(r"^(?P<stem>.+)\.[0-9a-f]{10}\.(?:jpg|png|gif)$")
+
+
+def unhashed(raw: str) -> str:
+    """``images/hero.3fa2c1d9e0.png`` -> ``images/hero.*``'s source: the published name of an
+    image (content.images.plan) back to the editor's file, whatever its extension was."""
+    match = _HASHED.match(raw)
+    if not match:
+        return raw
+    return match.group("stem") + "." + raw.rsplit(".", 1)[1]

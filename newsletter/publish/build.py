@@ -7,7 +7,8 @@
       <variant>/email.mjml     the generated MJML, for debugging the theme
       <language>.html          the web-archive page ("view in browser"): the variant without
                                audience blocks, each placeholder filled with its default
-      images/...               the edition's local images, where asset_base_url points
+      images/...               the edition's local images, processed (content.images) and
+                               named by content hash, where asset_base_url points
 
 The same input gives the same bytes: nothing time-like or machine-specific is written.
 """
@@ -21,16 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.check.checker import source_findings
+from newsletter.check.images import image_findings
 from newsletter.check.findings import Finding
 from newsletter.core.config import Workspace
-from newsletter.content import markdown
-from newsletter.content.loader import LoadedEdition, load_edition, walk
+from newsletter.content.images import process
+from newsletter.content.loader import LoadedEdition, load_edition
 from newsletter.subscribers.segments import segment_names
-from newsletter.content.model import text_marker
-from newsletter.core.errors import ConfigError
 from newsletter.render.variant import RenderedVariant
 from newsletter.check.lints import lint_variants
 from newsletter.render.context import default_asset_base_url
+from newsletter.render.images import edition_images
 from newsletter.render.pipeline import Rendering, audiences_used, render_all
 
 log = logging.getLogger(__name__)
@@ -54,17 +55,17 @@ def build_edition(ws: Workspace, name: str, out_dir: Path | None = None,
     loaded = load_edition(ws, name, segment_names(ws))
     out = Path(out_dir) if out_dir else ws.build_dir / loaded.name
     renderings = render_all(ws, loaded, asset_base_url=asset_base_url)
-    findings = source_findings(ws, loaded) + lint_variants(ws, loaded, [r.variant for r in renderings])
-    images = local_images(ws, loaded)
+    findings = source_findings(ws, loaded) + image_findings(ws, loaded) + lint_variants(ws, loaded, [r.variant for r in renderings])
+    images = edition_images(ws, loaded).all()
     _remove_previous(out)
     for rendering in renderings:
         _write_variant(out / rendering.variant.key, rendering)
     archive = [_write_archive_page(out, r.variant) for r in renderings if not r.variant.audiences]
-    for rel, path in images.items():
-        target = out / rel
+    for planned in images:
+        target = out / planned.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    manifest = _manifest(ws, loaded, renderings, sorted(images), archive, findings, asset_base_url)
+        target.write_bytes(process(planned))
+    manifest = _manifest(ws, loaded, renderings, [p.name for p in images], archive, findings, asset_base_url)
     _write(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return BuildResult(out, manifest, findings)
 
@@ -105,37 +106,6 @@ def _remove_previous(out: Path) -> None:
             shutil.rmtree(target)
         elif target.is_file():
             target.unlink()
-
-
-def local_images(ws: Workspace, loaded: LoadedEdition) -> dict[str, Path]:
-    """{path under the build folder: file} for every local image the edition uses: image
-    fields, images in Markdown, and the organisation's logo when it is a workspace file."""
-    refs: list[str] = []
-    for _loc, name, info, value in walk(loaded.edition):
-        if value is None:
-            continue
-        marker = text_marker(info)
-        if name in ("image", "src") and isinstance(value, str):
-            refs.append(value)
-        elif marker is not None and marker.markdown:
-            refs += [str(tok.attrGet("src")) for text in value.values() for tok in _images(text)]
-    found: dict[str, Path] = {}
-    folder = loaded.folder.resolve()
-    for ref in refs:
-        path = loaded.image_file(ref)
-        if path is not None and folder in path.parents and path.is_file():
-            found[path.relative_to(folder).as_posix()] = path
-    logo = ws.settings.organisation.logo
-    if logo and not logo.lower().startswith(("http://", "https://")):
-        path = (ws.root / logo).resolve()
-        if not path.is_file():
-            raise ConfigError(f"newsletter.yaml: organisation.logo: file {logo!r} not found in {ws.root}")
-        found[Path(logo).as_posix().lstrip("/")] = path
-    return dict(sorted(found.items()))
-
-
-def _images(text: str) -> list:
-    return [child for tok in markdown.parse(text) for child in (tok.children or ()) if child.type == "image"]
 
 
 def _manifest(ws: Workspace, loaded: LoadedEdition, renderings: list[Rendering], images: list[str],

@@ -15,8 +15,10 @@ from newsletter.core.config import Workspace
 from newsletter.content.loader import LoadedEdition
 from newsletter.content.model import text_for
 from newsletter.core.errors import RenderError
+from newsletter.render.calendar import edition_events, google_url
 from newsletter.render.dates import format_date
 from newsletter.render.fields import FieldRegistry
+from newsletter.render.images import EditionImages, ImageUrl, edition_images
 from newsletter.render.theme import strings
 from newsletter.render.views import ViewContext, block_views
 
@@ -45,7 +47,9 @@ def variant_context(ws: Workspace, loaded: LoadedEdition, language: str, audienc
     # Link fields first, so that the footer's links have the same tokens in every edition.
     unsubscribe = fields.link("unsubscribe_url", settings.urls.unsubscribe)
     preferences = fields.link("preferences_url", settings.urls.preferences) if settings.urls.preferences else None
-    cx = ViewContext(language, loaded.default_language, fields, words, image_urls(loaded, base))
+    table = edition_images(ws, loaded)
+    cx = ViewContext(language, loaded.default_language, fields, words, image_urls(loaded, base, table),
+                     calendar_links(ws, loaded, language))
     shown = [(i, b) for i, b in enumerate(edition.blocks) if b.audience is None or b.audience in audiences]
     org = settings.organisation
     why = org.why if isinstance(org.why, str) else text_for(org.why, language, settings.languages.default)
@@ -56,33 +60,50 @@ def variant_context(ws: Workspace, loaded: LoadedEdition, language: str, audienc
         "edition": SimpleNamespace(name=loaded.name, number=edition.number, date=edition.date,
                                    date_text=format_date(edition.date, words)),
         "org": SimpleNamespace(name=org.name, postal_address=org.postal_address, website=org.website,
-                               logo=logo_url(org.logo, base), why=why),
-        "urls": SimpleNamespace(archive=archive_url(ws, loaded.name, language), unsubscribe=unsubscribe,
+                               logo=logo_url(org.logo, base, table), why=why),
+        "urls": SimpleNamespace(archive=archive_url(ws, loaded.name, language) if edition.archive else None,
+                                unsubscribe=unsubscribe,
                                 preferences=preferences, website=org.website),
         "blocks": block_views(shown, cx),
     }
 
 
-def image_urls(loaded: LoadedEdition, base: str) -> Callable[[str], str]:
-    """A function from an image reference to its absolute URL: local files of the edition
-    folder are published under ``base``; absolute URLs stay as they are."""
-    folder = loaded.folder.resolve()
+def calendar_links(ws: Workspace, loaded: LoadedEdition, language: str) -> dict[int, SimpleNamespace]:
+    """id(event) -> "Add to calendar" links: the .ics published with the edition (only for
+    events everyone may see, in an edition that is published) and a Google Calendar link."""
+    public = loaded.edition.archive
+    base = default_asset_base_url(ws, loaded.name)
+    return {id(e.event): SimpleNamespace(
+                ics=base + e.ics_name(language) if public and e.audience is None else None,
+                google=google_url(e.event, language, loaded.default_language))
+            for e in edition_events(loaded)}
+
+
+def image_urls(loaded: LoadedEdition, base: str, table: EditionImages) -> Callable[[str], str]:
+    """A function from an image reference to its absolute URL (with the size it is shown at):
+    local files of the edition folder are published under ``base`` by their hashed names;
+    absolute URLs stay as they are."""
 
     def image_url(ref: str) -> str:
-        path = loaded.image_file(ref)
-        if path is None:
+        if loaded.image_file(ref) is None:
             return ref
-        try:
-            rel = path.relative_to(folder).as_posix()
-        except ValueError:  # the loader refuses such images; never link outside the edition
-            raise RenderError(f"image {ref!r} is outside the edition folder {loaded.folder}") from None
-        return base + quote(rel)
+        planned = table.by_ref.get(ref)
+        if planned is None:  # the loader refuses such images; never link outside the edition
+            raise RenderError(f"image {ref!r} is not a checked image of edition {loaded.name}")
+        return ImageUrl.sized(base + quote(planned.name), planned.display_width, planned.display_height)
 
     return image_url
 
 
-def logo_url(logo: str | None, base: str) -> str | None:
+def logo_url(logo: str | None, base: str, table: EditionImages | None = None) -> str | None:
     """The logo's URL; a logo that is a workspace file is published beside the images."""
     if not logo or logo.lower().startswith(("http://", "https://")):
         return logo
+    if table is not None and table.logo is not None:
+        return base + quote(table.logo.name)
     return base + quote(Path(logo).as_posix().lstrip("/"))
+
+
+def image_sizes(table: EditionImages, base: str) -> dict[str, tuple[int, int]]:
+    """{published URL: (width, height) of the file}, for writing heights into the HTML."""
+    return {base + quote(p.name): (p.width, p.height) for p in table.all()}

@@ -20,7 +20,8 @@ from newsletter.content.loader import LoadedEdition
 from newsletter.content.merge import MergeSyntaxError
 from newsletter.core.errors import RenderError
 from newsletter.render.variant import RenderedVariant
-from newsletter.render.context import default_asset_base_url, variant_context
+from newsletter.render.context import default_asset_base_url, image_sizes, variant_context
+from newsletter.render.images import edition_images, write_heights
 from newsletter.render.fields import FieldRegistry, salt_for
 from newsletter.render.mjml import MjmlError, to_html
 from newsletter.render.templates import BLOCK_TEMPLATE, HTML_TEMPLATE, TEXT_TEMPLATE, mjml_error, run, theme_environment
@@ -47,6 +48,7 @@ class _VariantInputs:
     audiences: tuple[str, ...]
     context: dict[str, Any]
     fields: FieldRegistry
+    image_sizes: dict[str, tuple[int, int]]
 
 
 def audiences_used(loaded: LoadedEdition) -> list[str]:
@@ -112,13 +114,14 @@ def _job(ws: Workspace, loaded: LoadedEdition, language: str, audiences: tuple[s
         context = variant_context(ws, loaded, language, shown, base, fields)
     except MergeSyntaxError as exc:  # validation catches these first; never render half a field
         raise RenderError(f"edition {loaded.name}: {exc}") from None
-    return _VariantInputs(ws, loaded, language, shown, context, fields)
+    base = base if base.endswith("/") else base + "/"
+    return _VariantInputs(ws, loaded, language, shown, context, fields, image_sizes(edition_images(ws, loaded), base))
 
 
 def _render(job: _VariantInputs, env: Environment) -> Rendering:
     mjml_text = run(job.ws, env, HTML_TEMPLATE, job.context)
     try:
-        html = to_html(mjml_text)
+        html = write_heights(to_html(mjml_text), job.image_sizes)
     except MjmlError as exc:
         raise mjml_error(job.ws, job.context, str(exc)) from None
     fields = job.fields

@@ -5,7 +5,7 @@ MJML and the text side, so both parts say the same thing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable
 
@@ -36,7 +36,12 @@ class Md:
         for tok in tokens:
             for child in tok.children or ():
                 if child.type == "image":
-                    child.attrSet("src", self._image_url(str(child.attrGet("src") or "")))
+                    url = self._image_url(str(child.attrGet("src") or ""))
+                    child.attrSet("src", url)
+                    if getattr(url, "width", None):  # a published image: its size, scaled on phones
+                        child.attrSet("width", str(url.width))
+                        child.attrSet("height", str(url.height))
+                        child.attrSet("style", "max-width:100%;height:auto")
         return self._restore(md.renderer.render(tokens, md.options, {})).strip()
 
     @property
@@ -63,6 +68,8 @@ class ViewContext:
     fields: FieldRegistry
     words: SimpleNamespace
     image_url: Callable[[str], str]
+    # id(event) -> its "Add to calendar" links (render.calendar): ics (or None) and google.
+    calendar: dict[int, SimpleNamespace] = field(default_factory=dict)
 
     def text(self, value: dict[str, str] | None) -> str:
         return self.fields.tokenize(text_for(value, self.language, self.default_language))
@@ -75,6 +82,7 @@ def view(model: BaseModel, cx: ViewContext) -> SimpleNamespace:
         out[name] = _convert(name, info, getattr(model, name), cx)
     if isinstance(model, Event):
         out["when"] = dates.when(model, cx.words)
+        out["calendar"] = cx.calendar.get(id(model))
     return SimpleNamespace(**out)
 
 

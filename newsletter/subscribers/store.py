@@ -167,8 +167,10 @@ class Store:
             self._event(new.stored_id, "add", {"status": new.status, "consent": new.consent})
         return new
 
-    def unsubscribe(self, email_or_id: str | int, reason: str = "", *, source: str = "") -> Subscriber:
-        """Withdraw consent. Idempotent: the first withdrawal's time and reason are kept."""
+    def unsubscribe(self, email_or_id: str | int, reason: str = "", *, source: str = "",
+                    campaign: str | None = None) -> Subscriber:
+        """Withdraw consent. Idempotent: the first withdrawal's time and reason are kept.
+        ``campaign`` names the campaign whose message the person unsubscribed from."""
         with self.transaction():
             current = self.require(email_or_id)
             if current.status in ("unsubscribed", "blocklisted"):
@@ -179,8 +181,10 @@ class Store:
                 consent.setdefault("withdrawn_reason", reason)
             changed = current.copy(status="unsubscribed", consent=consent)
             self.update_many([changed])
-            self._event(current.stored_id, "unsubscribe", {"reason": reason, "source": source,
-                                                    "previous_status": current.status})
+            detail = {"reason": reason, "source": source, "previous_status": current.status}
+            if campaign:
+                detail["campaign"] = campaign
+            self._event(current.stored_id, "unsubscribe", detail)
         log.info("unsubscribed %s (%s)", current.id, reason)
         return self.require(current.stored_id)
 
@@ -201,6 +205,29 @@ class Store:
             self._event(current.stored_id, "resubscribe", {"previous_status": current.status,
                                                     "previous_consent": current.consent})
         return self.require(current.stored_id)
+
+    def set_preferences(self, subscriber_id: int, *, language: str | None, tags: list[str],
+                        managed_tags: list[str], source: str = "") -> Subscriber:
+        """A reader's own choices: their language, and which of ``managed_tags`` (the topics
+        offered) they have; other tags stay. Applies to the next message sent to them."""
+        with self.transaction():
+            current = self.require(int(subscriber_id))
+            kept = [t for t in current.tags if t not in managed_tags]
+            changed = current.copy(language=language or current.language,
+                                   tags=sorted(set(kept) | (set(tags) & set(managed_tags))))
+            if (changed.language, changed.tags) != (current.language, current.tags):
+                self.update_many([changed])
+                self._event(current.stored_id, "preferences", {
+                    "source": source, "language": changed.language,
+                    "added": sorted(set(changed.tags) - set(current.tags)),
+                    "removed": sorted(set(current.tags) - set(changed.tags))})
+        return self.require(int(subscriber_id))
+
+    def record_consent(self, subscriber_id: int, detail: dict[str, Any]) -> None:
+        """Keep a consent statement (text version and language, source, time, address) in the
+        person's history, for GDPR Art. 7(1): the controller must be able to show it."""
+        with self.transaction():
+            self._event(int(subscriber_id), "consent", detail)
 
     def edit(self, email: str, change: Callable[[Subscriber], Subscriber], *, source: str = "",
              dry_run: bool = False) -> tuple[Subscriber, Subscriber, dict[str, list[Any]]]:

@@ -42,7 +42,10 @@ def env_for(port: int) -> dict[str, str]:
 
 
 def cli(ws: Path, port: int, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "newsletter", "-C", str(ws), "send", "2026-11", *args],
+    # The sample's public URLs (mcin.example.org) are not online; the publish check has its own
+    # tests against a local server (tests/publish/test_send_check.py).
+    return subprocess.Popen([sys.executable, "-m", "newsletter", "-C", str(ws), "send", "2026-11", *args,
+                             "--skip-publish-check"],
                             env=env_for(port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

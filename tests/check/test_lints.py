@@ -65,7 +65,7 @@ def test_an_image_without_alt_is_an_error(sample_ws: Path) -> None:
     override(sample_ws, "blocks/hero.mjml.j2", 'alt="{{ block.alt }}"', 'alt=""')
     found = [f for f in lint(sample_ws) if f.code == "img-alt"]
     assert found and all(f.level == "error" for f in found)
-    assert "images/hero.png" in found[0].message and "has no alt text" in found[0].message
+    assert "images/hero." in found[0].message and "has no alt text" in found[0].message
 
 
 def test_relative_and_non_web_links_are_errors(sample_ws: Path) -> None:

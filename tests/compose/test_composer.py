@@ -65,7 +65,7 @@ def one_line(value: str) -> str:
 
 
 def expected_values(settings: Settings, r: Recipient) -> dict[int, str]:
-    unsub = tokens.make_token(KEY, r.id, settings.list_id, "unsubscribe")
+    unsub = tokens.make_token(KEY, r.id, settings.list_id, "unsubscribe", claim="7")
     prefs = tokens.make_token(KEY, r.id, settings.list_id, "preferences")
     out = {}
     for i, f in enumerate(FIELDS):
@@ -266,7 +266,7 @@ def test_headers_say_what_the_issue_asks(site_settings):
     r = Recipient(42, "jo@example.org", "Jörg Müller", {"first_name": "Jörg"})
     raw = composer.compose(r)
     msg = parse(raw)
-    unsub = tokens.make_token(KEY, 42, site_settings.list_id)
+    unsub = tokens.make_token(KEY, 42, site_settings.list_id, claim="7")
     assert str(msg["From"]) == "Mother Centres International Network <news@mcin.example.org>"
     assert str(msg["To"]) == "Jörg Müller <jo@example.org>"
     assert str(msg["Subject"]) == "Neuigkeiten für Jörg"

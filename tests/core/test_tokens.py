@@ -58,3 +58,40 @@ def test_empty_key_and_unknown_purpose_are_programming_errors():
     with pytest.raises(ValueError, match="purpose"):
         make_token(KEY, 1, LIST, "login")
     assert UNSUBSCRIBE == "unsubscribe"
+
+
+# -- claims (campaign, issue time), confirm tokens and key rotation -----------------------------
+
+from newsletter.core.tokens import CONFIRM, check_token, make_confirm_token  # noqa: E402
+
+
+def test_campaign_claim_is_signed_and_returned():
+    token = make_token(KEY, 42, LIST, claim="17")
+    found = check_token(KEY, token, LIST, UNSUBSCRIBE)
+    assert found is not None and (found.subject, found.claim) == ("42", "17")
+    sid, _claim, mac = token.split(".")
+    forged = make_token(KEY, 42, LIST, claim="18").split(".")[1]
+    assert check_token(KEY, f"{sid}.{forged}.{mac}", LIST, UNSUBSCRIBE) is None
+    assert check_token(KEY, f"{sid}.{mac}", LIST, UNSUBSCRIBE) is None  # claim dropped
+
+
+def test_confirm_tokens_expire_and_are_not_unsubscribe_tokens():
+    token = make_confirm_token(KEY, 5, LIST, issued_at=1_000_000)
+    day = 86_400
+    assert check_token(KEY, token, LIST, CONFIRM, now=1_000_000 + day, max_age=2 * day).subject == "5"
+    assert check_token(KEY, token, LIST, CONFIRM, now=1_000_000 + 3 * day, max_age=2 * day) is None
+    assert check_token(KEY, token, LIST, CONFIRM, now=1_000_000 - 3600, max_age=2 * day) is None
+    assert check_token(KEY, token, LIST, UNSUBSCRIBE) is None
+    # A token without an issue time never passes an expiry check.
+    plain = make_token(KEY, 5, LIST, CONFIRM)
+    assert check_token(KEY, plain, LIST, CONFIRM, now=1_000_000, max_age=day) is None
+
+
+def test_rotation_old_keys_verify_new_tokens_use_the_new_key():
+    old, new = b"o" * 32, b"n" * 32
+    issued_before = make_token(old, 42, LIST)
+    assert verify_token([new, old], issued_before, LIST) == "42"
+    assert verify_token([new], issued_before, LIST) is None
+    assert make_token([new, old], 42, LIST) == make_token(new, 42, LIST)
+    with pytest.raises(ValueError):
+        make_token([], 42, LIST)

@@ -327,3 +327,27 @@ def test_get_is_not_allowed_and_unconfigured_services_refuse(fb: FeedbackWorkspa
         assert server.post("/feedback/sendgrid", content=b"[]").status_code == 403
     finally:
         server.stop()
+
+
+def test_newsletter_serve_mounts_the_webhooks(fb: FeedbackWorkspace, monkeypatch) -> None:
+    """The routes as `newsletter serve` mounts them (by name, as its worker processes do): a
+    genuine Postmark bounce is recorded through the readers' app, with its security headers;
+    a wrong password is refused there too."""
+    from newsletter.commands.serve import FEEDBACK_ROUTES
+    from newsletter.web.app import build_app
+    from newsletter.web.server import Running, extra_routes
+
+    settings = fb.root / "newsletter.yaml"
+    settings.write_text(settings.read_text() + f"feedback:\n  webhooks:\n    postmark_username: {POSTMARK_USER}\n")
+    monkeypatch.setenv("NEWSLETTER_POSTMARK_PASSWORD", POSTMARK_PASSWORD)
+    ws = fb.ws
+    bounce = {"RecordType": "Bounce", "ID": 7, "Type": "HardBounce", "Email": fb.email("gone2"),
+              "Details": "smtp;550 5.1.1 no such user"}
+    with Running(build_app(ws, extra_routes=extra_routes(FEEDBACK_ROUTES, ws))) as url:
+        refused = httpx.post(f"{url}/feedback/postmark", json=bounce, auth=(POSTMARK_USER, "wrong"), timeout=10)
+        assert refused.status_code == 403 and fb.status("gone2") == "subscribed"
+        done = httpx.post(f"{url}/feedback/postmark", json=bounce, auth=(POSTMARK_USER, POSTMARK_PASSWORD), timeout=10)
+        assert done.status_code == 200, done.text
+        assert done.headers.get("x-content-type-options") == "nosniff"
+        assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200   # the readers' app itself
+    assert fb.status("gone2") == "cleaned"

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from PIL import Image
 
 from newsletter.cli import main
 
@@ -29,9 +31,12 @@ def test_build_writes_variants_manifest_and_images_to_build_edition(sample_ws: P
         for kind, rel in v["files"].items():
             assert (out / rel).stat().st_size == v["sizes"][kind]
         assert v["fields"]["%%MF0%%"]["field"] == "unsubscribe_url"
-    assert manifest["images"] == ["images/academy.png", "images/hero.png"]
+    # Processed images under content-hashed names (content.images), still valid PNGs.
+    assert [re.sub(r"\.[0-9a-f]{10}\.", ".", i) for i in manifest["images"]] == ["images/academy.png", "images/hero.png"]
     for image in manifest["images"]:
-        assert (out / image).read_bytes() == (sample_ws / "issues" / "2026-11" / image).read_bytes()
+        with Image.open(out / image) as img:
+            assert img.format == "PNG"
+        assert image.rsplit(".", 2)[1] in (out / "en" / "email.html").read_text(encoding="utf-8")
     assert {f["code"] for f in manifest["lint"]} == {"fallback"}      # the Spanish gaps, as warnings
     assert manifest["asset_base_url"] == "https://mcin.example.org/newsletter/2026-11/"
 
@@ -54,7 +59,7 @@ def test_output_folder_and_asset_base_url_options(sample_ws: Path, tmp_path: Pat
     result = run(sample_ws, "build", "issues/2026-10/", "-o", str(out), "--asset-base-url", "https://cdn.example.net/x/")
     assert result.exit_code == 0, result.output
     html = (out / "en" / "email.html").read_text(encoding="utf-8")
-    assert 'src="https://cdn.example.net/x/images/hero.png"' in html
+    assert re.search(r'src="https://cdn\.example\.net/x/images/hero\.[0-9a-f]{10}\.png"', html)
     assert not (sample_ws / "build").exists()
 
 
@@ -62,8 +67,10 @@ def test_a_local_logo_is_copied_beside_the_images(kitchen_ws: Path) -> None:
     result = run(kitchen_ws, "build", "2099-01")
     assert result.exit_code == 0, result.output
     out = kitchen_ws / "build" / "2099-01"
-    assert (out / "logo.png").read_bytes() == (kitchen_ws / "logo.png").read_bytes()
-    assert 'src="https://kitchen.example.org/archive/2099-01/logo.png"' in (out / "ar" / "email.html").read_text(encoding="utf-8")
+    [logo] = list(out.glob("logo.*.png"))
+    with Image.open(logo) as img, Image.open(kitchen_ws / "logo.png") as src:
+        assert img.width == min(src.width, 400)         # twice the 200 px it is shown at, at most
+    assert f'src="https://kitchen.example.org/archive/2099-01/{logo.name}"' in (out / "ar" / "email.html").read_text(encoding="utf-8")
 
 
 def test_a_second_build_removes_what_the_last_build_wrote_and_nothing_else(sample_ws: Path) -> None:
