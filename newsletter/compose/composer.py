@@ -35,6 +35,7 @@ from typing import Any, Callable, Mapping, Protocol
 from newsletter.compose.headers import (address_words, ascii_domain, checked_address, fold,
                                         header_text, phrase_words, text_words)
 from newsletter.compose.dkim import DkimSigner
+from newsletter.compose import rewrap
 from newsletter.compose.qp import Body, MessageBytes, qp_value
 from newsletter.core import tokens, verp
 from newsletter.core.config import Settings
@@ -133,7 +134,10 @@ class Composer:
         self._fields = _fields_by_index(variant)
         self._urls = {i: f for i, f in self._fields.items() if f.field == URL_FIELD}
         self._subject = variant.token_re.split(subject_prefix + variant.subject)
-        self._text = Body(variant.text, variant.token_re)
+        # Paragraphs of the text part that hold merge fields are filled and re-wrapped per
+        # recipient (rewrap): values can push a line past 78 columns.
+        text, self._paragraphs = rewrap.split(variant.text, variant.token_re, self._fields, variant.salt)
+        self._text = Body(text, variant.token_re)
         self._html = Body(variant.html, variant.token_re)
         self._fallbacks = 0
         self._fallback_lock = threading.Lock()
@@ -164,7 +168,10 @@ class Composer:
         """The complete message for ``recipient``, CRLF line ends, ready for SMTP DATA."""
         fields = self.fields_for(recipient)
         date, to, msgid, unsubscribe = self.recipient_headers(recipient, fields)
-        text = self._text.encode({i: qp_value(v) for i, v in fields.values.items()})
+        text_values = {i: qp_value(v) for i, v in fields.values.items()}
+        for slot, paragraph in self._paragraphs.items():
+            text_values[slot] = qp_value(paragraph.fill(fields.values))
+        text = self._text.encode(text_values)
         htm = self._html.encode({i: qp_value(html.escape(v)) for i, v in fields.values.items()})
         head = b"".join((date, self._from, to, msgid, self._list, unsubscribe, self._mime))
         body = b"".join((self._text_head, text, self._html_head, htm, self._tail))

@@ -12,6 +12,7 @@ from typing import Mapping
 
 from newsletter.compose.composer import Composer, RecipientLike, recipient_address
 from newsletter.compose.headers import header_text, phrase_words
+from newsletter.compose.rewrap import filled_text
 from newsletter.content.merge import token_re
 
 def fill(template: str, values: Mapping[int, str], escape: bool = False,
@@ -44,7 +45,8 @@ def reference_message(composer: Composer, recipient: RecipientLike, *, folded: b
     msg["List-Unsubscribe"] = composer.list_unsubscribe(fields)
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Precedence"] = "bulk"
-    msg.set_content(fill(variant.text, fields.values, placeholders=variant.token_re), cte="quoted-printable")
+    msg.set_content(filled_text(variant.text, variant.token_re, composer._fields, fields.values, variant.salt),
+                    cte="quoted-printable")
     msg.add_alternative(fill(variant.html, fields.values, escape=True, placeholders=variant.token_re), subtype="html",
                         cte="quoted-printable")
     # add_alternative leaves a MIME-Version header in the new part; it belongs only on top.

@@ -14,6 +14,7 @@ from email.policy import default as default_policy
 
 from newsletter.compose.composer import Composer, Recipient
 from newsletter.compose.reference import fill
+from newsletter.compose.rewrap import filled_text
 from newsletter.core.config import Settings
 from newsletter.render.variant import RenderedVariant
 from newsletter.preview.samples import Sample
@@ -59,7 +60,7 @@ def message_for(composer: Composer, sample: Sample | None) -> PreviewMessage:
         subject=composer.subject_for(fields),
         preheader=fill(variant.preheader, fields.values),
         html=fill(variant.html, fields.values, escape=True),
-        text=fill(variant.text, fields.values),
+        text=filled_text(variant.text, variant.token_re, composer._fields, fields.values, variant.salt),
         headers=head.decode("ascii").replace("\r\n", "\n"),
         decoded=[(name, str(value)) for name, value in parsed.items()],
     )

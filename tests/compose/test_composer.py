@@ -203,7 +203,10 @@ def test_composed_message_matches_emailmessage(site_settings, r, subject, text, 
         assert mine_headers[name] == value, name
     assert parts_view(mine) == parts_view(ref)
     plain, rich = (p.get_content() for p in mine.iter_parts())
-    assert plain == body_as_parsed(filled(text, values))
+    expected = body_as_parsed(filled(text, values))
+    if plain != expected:   # a paragraph with a merge field re-wrapped (compose.rewrap): only
+        assert max(map(len, expected.splitlines())) > 78   # when a line was too long,
+        assert plain.split() == expected.split()           # and with the same words
     assert rich == body_as_parsed(filled(body_html, values, escape=True))
 
 
