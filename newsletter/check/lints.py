@@ -115,6 +115,16 @@ def is_absolute(url: str) -> bool:
     return parts.scheme == "mailto" and "@" in parts.path
 
 
+_TEL = re.compile(r"^tel:\+?[0-9]{3,20}$")
+
+
+def is_local(url: str) -> bool:
+    """A link that needs no web address: a jump to a heading of the same email (the table
+    of contents) or a phone number (tel:+4971155501, digits only)."""
+    url = url.strip()
+    return bool(re.fullmatch(r"#[A-Za-z0-9_-]+", url) or _TEL.match(url))
+
+
 def lint_variant(ws: Workspace, variant: RenderedVariant, where: str,
                  decorative: frozenset[str] = frozenset()) -> list[Finding]:
     scan = scan_html(variant.html)  # placeholders intact: the unsubscribe link is one
@@ -149,7 +159,7 @@ def _html_checks(key: str, variant: RenderedVariant, scan: Scan, where: str,
         if not src.lower().startswith(("http://", "https://")):
             out.append(Finding("error", "img-url", f"{key}: image {src!r} is not an absolute http(s) URL", where))
     for href in dict.fromkeys(fill_defaults(variant, u) for u in scan.links):
-        if not is_absolute(href):
+        if not (is_absolute(href) or is_local(href)):
             out.append(Finding("error", "link", f"{key}: link {href!r} is relative or not http(s)/mailto; "
                                "it breaks in mail clients", where))
     return out
@@ -192,7 +202,7 @@ def _footer(ws: Workspace, variant: RenderedVariant, scan: Scan, where: str) -> 
 
 def _text_checks(variant: RenderedVariant, scan: Scan, where: str) -> list[Finding]:
     out = []
-    missing = [u for u in dict.fromkeys(scan.links) if u not in variant.text]
+    missing = [u for u in dict.fromkeys(scan.links) if u not in variant.text and not is_local(u)]
     if missing:
         out.append(Finding("warning", "text-links", f"{variant.key}: the text part lacks links of the HTML part: "
                            + ", ".join(missing[:5]), where))

@@ -146,6 +146,8 @@ class Organisation(_Section):
     postal_address: str = Field(description="Printed in every footer (CAN-SPAM, GDPR).")
     website: str
     logo: str | None = Field(None, description="Absolute URL, or a path relative to the workspace.")
+    logo_dark: str | None = Field(None, description="A logo for dark mode (light on dark), shown instead of "
+                                  "'logo' by mail apps in dark mode. Absolute URL, or a path relative to the workspace.")
     why: dict[str, str] | str = Field(
         "You receive this because you subscribed to our newsletter.",
         description="Why the reader receives this; one text or one per language.",

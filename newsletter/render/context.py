@@ -18,9 +18,16 @@ from newsletter.core.errors import RenderError
 from newsletter.render.calendar import edition_events, google_url
 from newsletter.render.dates import format_date
 from newsletter.render.fields import FieldRegistry
+from newsletter.content.images import Planned
 from newsletter.render.images import EditionImages, ImageUrl, edition_images
 from newsletter.render.theme import strings
 from newsletter.render.views import ViewContext, block_views
+
+# An edition with at least this many titled sections gets a table of contents under its
+# masthead (and hero); shorter ones are read at a glance. The one place this is decided.
+TOC_MIN_SECTIONS = 4
+# The blocks whose title is a section heading (h2) that the table of contents lists.
+TOC_BLOCKS = ("article", "events", "cards", "resources", "cta")
 
 
 def default_asset_base_url(ws: Workspace, edition: str) -> str:
@@ -53,6 +60,7 @@ def variant_context(ws: Workspace, loaded: LoadedEdition, language: str, audienc
     shown = [(i, b) for i, b in enumerate(edition.blocks) if b.audience is None or b.audience in audiences]
     org = settings.organisation
     why = org.why if isinstance(org.why, str) else text_for(org.why, language, settings.languages.default)
+    blocks = block_views(shown, cx)
     return {
         "lang": language, "dir": "rtl" if is_rtl(ws, language) else "ltr", "rtl": is_rtl(ws, language),
         "t": words, "audiences": audiences,
@@ -60,12 +68,22 @@ def variant_context(ws: Workspace, loaded: LoadedEdition, language: str, audienc
         "edition": SimpleNamespace(name=loaded.name, number=edition.number, date=edition.date,
                                    date_text=format_date(edition.date, words)),
         "org": SimpleNamespace(name=org.name, postal_address=org.postal_address, website=org.website,
-                               logo=logo_url(org.logo, base, table), why=why),
+                               logo=logo_url(org.logo, base, table.logo), why=why,
+                               logo_dark=logo_url(org.logo_dark, base, table.logo_dark)),
         "urls": SimpleNamespace(archive=archive_url(ws, loaded.name, language) if edition.archive else None,
                                 unsubscribe=unsubscribe,
                                 preferences=preferences, website=org.website),
-        "blocks": block_views(shown, cx),
+        "blocks": blocks,
+        "toc": table_of_contents(blocks),
     }
+
+
+def table_of_contents(blocks: list[SimpleNamespace]) -> list[SimpleNamespace]:
+    """The titled sections of a long edition, in order (anchor, title, fallback language);
+    empty when there are fewer than TOC_MIN_SECTIONS."""
+    found = [SimpleNamespace(anchor=b.anchor, title=b.title, lang=b.fallback.get("title"))
+             for b in blocks if b.type in TOC_BLOCKS and getattr(b, "title", None)]
+    return found if len(found) >= TOC_MIN_SECTIONS else []
 
 
 def calendar_links(ws: Workspace, loaded: LoadedEdition, language: str) -> dict[int, SimpleNamespace]:
@@ -95,12 +113,13 @@ def image_urls(loaded: LoadedEdition, base: str, table: EditionImages) -> Callab
     return image_url
 
 
-def logo_url(logo: str | None, base: str, table: EditionImages | None = None) -> str | None:
-    """The logo's URL; a logo that is a workspace file is published beside the images."""
+def logo_url(logo: str | None, base: str, planned: Planned | None = None) -> str | None:
+    """The logo's URL; a logo that is a workspace file is published beside the images (and
+    its URL knows the size it is shown at)."""
     if not logo or logo.lower().startswith(("http://", "https://")):
         return logo
-    if table is not None and table.logo is not None:
-        return base + quote(table.logo.name)
+    if planned is not None:
+        return ImageUrl.sized(base + quote(planned.name), planned.display_width, planned.display_height)
     return base + quote(Path(logo).as_posix().lstrip("/"))
 
 

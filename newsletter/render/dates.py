@@ -45,3 +45,12 @@ def when(event: Event, words: SimpleNamespace) -> str:
     if end.date() == start.date():
         return f"{first}\u2013{format_time(end)} {zone}"
     return f"{first} \u2013 {format_date(end.date(), words)}, {format_time(end)} {zone}"
+
+
+def badge(event: Event, words: SimpleNamespace) -> tuple[str, str]:
+    """The date badge of an event card: day of the month and short month name of its start
+    ('20', 'Nov'); a theme without ``months_short`` gets the first three letters."""
+    start, _ = event.zoned()
+    short = getattr(words, "months_short", None)
+    month = short[start.month - 1] if short else words.months[start.month - 1][:3]
+    return str(start.day), month

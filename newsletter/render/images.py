@@ -18,9 +18,13 @@ from newsletter.core.config import Workspace
 from newsletter.core.errors import ConfigError, RenderError
 from newsletter.core.yamlsrc import Loc, format_loc
 
-# CSS pixels an image field is shown at, per block type (600 px email, 32 px side padding).
-FIELD_WIDTHS = {"hero": 600, "article": 536, "image": 536, "cards": 252, "quote": 120}
-MARKDOWN_WIDTHS = {"cards": 252}
+# CSS pixels an image field is shown at, per block type (600 px email, 32 px side padding):
+# hero, article and image pictures span the whole email, one width; a card's picture fills its
+# card (two cards per row in a 548 px band with 6 px gutters: 274 - 2 * 6).
+FULL_WIDTH = 600
+CARD_WIDTH = 262
+FIELD_WIDTHS = {"hero": FULL_WIDTH, "article": FULL_WIDTH, "image": FULL_WIDTH, "cards": CARD_WIDTH, "quote": 120}
+MARKDOWN_WIDTHS = {"cards": CARD_WIDTH}
 TEXT_WIDTH = 536
 LOGO_WIDTH = 200
 LOGO = "logo"
@@ -41,9 +45,10 @@ class EditionImages:
     by_ref: dict[str, images.Planned] = field(default_factory=dict)
     uses: dict[str, list[Use]] = field(default_factory=dict)
     logo: images.Planned | None = None
+    logo_dark: images.Planned | None = None
 
     def all(self) -> list[images.Planned]:
-        found = list(self.by_ref.values()) + ([self.logo] if self.logo else [])
+        found = list(self.by_ref.values()) + [p for p in (self.logo, self.logo_dark) if p]
         return sorted({p.name: p for p in found}.values(), key=lambda p: p.name)
 
 
@@ -78,7 +83,7 @@ def edition_images(ws: Workspace, loaded: LoadedEdition) -> EditionImages:
     """The planned images of an edition, computed once per loaded edition (every variant's
     rendering asks; a changed file means a new LoadedEdition, as the preview reloads it)."""
     cache = loaded.__dict__.setdefault("_planned_images", {})
-    key = (str(ws.root), ws.settings.organisation.logo)
+    key = (str(ws.root), ws.settings.organisation.logo, ws.settings.organisation.logo_dark)
     if key not in cache:
         cache[key] = _plan_images(ws, loaded)
     return cache[key]
@@ -97,21 +102,23 @@ def _plan_images(ws: Workspace, loaded: LoadedEdition) -> EditionImages:
             raise RenderError(f"{loaded.name}: {format_loc(uses[0].loc)}: image {ref!r}: {exc}") from None
         table.by_ref[ref] = images.plan(info, rel, max(u.width for u in uses))
     table.logo = logo_image(ws)
+    table.logo_dark = logo_image(ws, "logo_dark")
     return table
 
 
-def logo_image(ws: Workspace) -> images.Planned | None:
-    """The organisation's logo when it is a workspace file (published beside the images)."""
-    logo = ws.settings.organisation.logo
+def logo_image(ws: Workspace, key: str = "logo") -> images.Planned | None:
+    """The organisation's logo (or ``logo_dark``) when it is a workspace file (published
+    beside the images)."""
+    logo = getattr(ws.settings.organisation, key)
     if not logo or logo.lower().startswith(("http://", "https://")):
         return None
     path = (ws.root / logo).resolve()
     if not path.is_file():
-        raise ConfigError(f"newsletter.yaml: organisation.logo: file {logo!r} not found in {ws.root}")
+        raise ConfigError(f"newsletter.yaml: organisation.{key}: file {logo!r} not found in {ws.root}")
     try:
         info = images.inspect(path)
     except images.ImageRefused as exc:
-        raise ConfigError(f"newsletter.yaml: organisation.logo: {logo!r}: {exc}") from None
+        raise ConfigError(f"newsletter.yaml: organisation.{key}: {logo!r}: {exc}") from None
     return images.plan(info, Path(logo).name, LOGO_WIDTH)
 
 
@@ -133,14 +140,17 @@ _ATTR = re.compile(r'\s(src|width|height)="([^"]*)"')
 
 
 def write_heights(html: str, sizes: dict[str, tuple[int, int]]) -> str:
-    """MJML writes ``height="auto"`` on every image; give the published images their real
-    height for the width MJML chose (CSS keeps ``height:auto``, so phones still scale)."""
+    """MJML writes ``height="auto"`` on every image (not a valid HTML height); give the
+    published images their real height for the width MJML chose (CSS keeps ``height:auto``, so
+    phones still scale) and drop the attribute where the size is unknown (remote images)."""
     def fix(match: re.Match[str]) -> str:
         tag = match.group(0)
         attrs = dict(_ATTR.findall(tag))
-        size = sizes.get(attrs.get("src", ""))
-        if size is None or attrs.get("height") != "auto" or not attrs.get("width", "").isdigit():
+        if attrs.get("height") != "auto":
             return tag
+        size = sizes.get(attrs.get("src", ""))
+        if size is None or not attrs.get("width", "").isdigit():
+            return tag.replace(' height="auto"', "", 1)
         height = max(1, round(int(attrs["width"]) * size[1] / size[0]))
         return tag.replace('height="auto"', f'height="{height}"', 1)
     return _IMG.sub(fix, html)

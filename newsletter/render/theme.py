@@ -178,7 +178,7 @@ def _parse_strings(path: Path, text: str) -> dict[str, dict[str, Any]]:
     return data
 
 
-_LISTS = {"months": 12, "weekdays": 7}
+_LISTS = {"months": 12, "months_short": 12, "weekdays": 7}
 
 
 def _bad_word(key: str, value: Any) -> str | None:

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from newsletter.content.markdown import parser
-from newsletter.content.model import Event, is_url_field, text_for, text_marker
+from newsletter.content.model import Event, Resource, falls_back, is_url_field, text_for, text_marker
 from newsletter.render import dates
 from newsletter.render.fields import FieldRegistry
 from newsletter.render.text import LinkRefs, markdown_to_text
@@ -78,12 +78,29 @@ class ViewContext:
 def view(model: BaseModel, cx: ViewContext) -> SimpleNamespace:
     """Every field of ``model`` converted for the templates (see module docstring)."""
     out: dict[str, Any] = {}
+    # field name -> the language it is shown in, for the texts that fall back to the default
+    # language: the templates mark those elements with their own lang attribute.
+    fallback: dict[str, str] = {}
     for name, info in type(model).model_fields.items():
-        out[name] = _convert(name, info, getattr(model, name), cx)
+        value = getattr(model, name)
+        out[name] = _convert(name, info, value, cx)
+        if text_marker(info) is not None and cx.language != cx.default_language and falls_back(value, cx.language):
+            fallback[name] = cx.default_language
+    out["fallback"] = fallback
     if isinstance(model, Event):
         out["when"] = dates.when(model, cx.words)
+        out["day"], out["month"] = dates.badge(model, cx.words)
         out["calendar"] = cx.calendar.get(id(model))
+    if isinstance(model, Resource) and model.phone:
+        out["tel"] = tel_href(model.phone)
     return SimpleNamespace(**out)
+
+
+def tel_href(phone: str) -> str:
+    """A ``tel:`` link of a phone number as written by the editor: digits only, with the
+    leading + of an international number (``+49 711 555 0142`` -> ``tel:+497115550142``)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"tel:+{digits}" if phone.strip().startswith("+") else f"tel:{digits}"
 
 
 def _convert(name: str, info: Any, value: Any, cx: ViewContext) -> Any:

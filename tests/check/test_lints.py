@@ -52,10 +52,10 @@ def test_html_over_102_kb_is_an_error_and_over_90_kb_a_warning(sample_ws: Path) 
     original = path.read_text(encoding="utf-8")
     block = "\n  - type: markdown\n    body: " + "Words that make the email longer. " * 40 + "\n"
     sizes = {}
-    for copies in (18, 30):
+    for copies in (15, 30):
         path.write_text(original + block * copies, encoding="utf-8")
         sizes[copies] = [f for f in lint(sample_ws) if f.code == "html-size"]
-    assert {f.level for f in sizes[18]} == {"warning"}
+    assert {f.level for f in sizes[15]} == {"warning"}
     assert {f.level for f in sizes[30]} == {"error"}
     assert "Gmail clips" in sizes[30][0].message and sizes[30][0].where == WHERE
     assert {f.message.split(":")[0] for f in sizes[30]} == {"en", "en+leaders", "de", "de+leaders", "es", "es+leaders"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,10 @@ def test_editor_text_is_escaped_in_html_and_raw_in_text(kitchen_ws: Path) -> Non
     ws, loaded = load(kitchen_ws, "2099-01")
     variant = render_variant(ws, loaded, "en", ())
     assert "Fish &amp; chips &lt;script&gt;alert(1)&lt;/script&gt;" in variant.html
-    assert "<script>" not in variant.html
+    # No script element: in text it is escaped; inside a quoted attribute value (a link's
+    # accessible name) the HTML serializer may write '<' as it is, which runs nothing.
+    assert "script" not in start_tags(variant.html)
+    assert "<script>" not in re.sub(r'="[^"]*"', '=""', variant.html.split("<body", 1)[1])
     assert 'Fish & chips <script>alert(1)</script> "quoted"' in variant.text
 
 
@@ -184,3 +188,14 @@ def test_raw_html_in_markdown_is_shown_as_text_never_run(kitchen_ws: Path) -> No
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in variant.html
     assert "<script" not in variant.html and "<img src=x" not in variant.html
     assert "Before <script>alert(1)</script> and <img src=x onerror=alert(2)> after" in variant.text
+
+
+def start_tags(html: str) -> set[str]:
+    found: set[str] = set()
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            found.add(tag)
+
+    Tags().feed(html)
+    return found

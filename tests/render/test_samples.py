@@ -12,7 +12,7 @@ import pytest
 from newsletter.content.model import text_for
 from newsletter.render import variant_key, variants
 from newsletter.publish.build import build_edition
-from newsletter.check.lints import CLIP_BYTES, is_absolute, scan_html
+from newsletter.check.lints import CLIP_BYTES, is_absolute, is_local, scan_html
 
 from tests.support.samples import ALL, GOLDEN, SAMPLES, Sample
 from .htmlparse import parse
@@ -74,9 +74,11 @@ def test_every_variant_is_mail_client_safe(sample: Sample, builds) -> None:
         assert scan.images, key
         assert [i.get("src") for i in scan.images if not (i.get("alt") or "").strip()] == [], key
         links = [fill(href, entry["fields"]) for href in scan.links]
-        assert [h for h in links if not is_absolute(h)] == [], key
+        assert [h for h in links if not (is_absolute(h) or is_local(h))] == [], key
+        ids = set(re.findall(r'\sid="([^"]+)"', html))
+        assert [h for h in links if h.startswith("#") and h[1:] not in ids] == [], key  # the contents' targets exist
         filled_text = fill(text, entry["fields"])
-        assert [h for h in dict.fromkeys(links) if h not in filled_text] == [], key
+        assert [h for h in dict.fromkeys(links) if h not in filled_text and not is_local(h)] == [], key
         long = [line for line in text.split("\n") if len(line) > 78 and not BARE_URL.match(line)]
         assert long == [], key
 

@@ -83,10 +83,10 @@ def test_a_block_partial_override_replaces_that_block_only(sample_ws: Path) -> N
 
 def test_strings_override_word_by_word(sample_ws: Path) -> None:
     ws_dir = without_own_templates(sample_ws)
-    (ws_dir / "templates" / "strings.yaml").write_text("en:\n  read_more: Continue reading\n", encoding="utf-8")
+    (ws_dir / "templates" / "strings.yaml").write_text("en:\n  in_this_issue: What is inside\n", encoding="utf-8")
     variant = render_en(ws_dir)
-    assert "Continue reading" in variant.html and "Continue reading" in variant.text
-    assert "Read more" not in variant.html
+    assert "What is inside" in variant.html and "What is inside" in variant.text
+    assert "In this issue" not in variant.html
     assert "View this email in your browser" in variant.html    # not overridden: still there
 
 
