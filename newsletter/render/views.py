@@ -5,6 +5,7 @@ MJML and the text side, so both parts say the same thing.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable
@@ -19,6 +20,10 @@ from newsletter.render.fields import FieldRegistry
 from newsletter.render.text import LinkRefs, markdown_to_text
 
 IMAGE_FIELDS = ("image", "src")
+# Control characters (other than tab and line breaks) mean nothing in an email, and MRML refuses
+# a document holding one ("unable to parse next template"): an editor's pasted \x08 would stop
+# the whole edition. They are dropped from every text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Md:
@@ -72,7 +77,7 @@ class ViewContext:
     calendar: dict[int, SimpleNamespace] = field(default_factory=dict)
 
     def text(self, value: dict[str, str] | None) -> str:
-        return self.fields.tokenize(text_for(value, self.language, self.default_language))
+        return self.fields.tokenize(_CONTROL.sub("", text_for(value, self.language, self.default_language)))
 
 
 def view(model: BaseModel, cx: ViewContext) -> SimpleNamespace:
@@ -118,6 +123,8 @@ def _convert(name: str, info: Any, value: Any, cx: ViewContext) -> Any:
         return view(value, cx)
     if isinstance(value, list):
         return [view(v, cx) if isinstance(v, BaseModel) else v for v in value]
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
     return value
 
 

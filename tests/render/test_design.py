@@ -278,3 +278,13 @@ def test_a_dark_logo_swaps_in_dark_mode(sample_ws: Path) -> None:
     assert re.search(r'<div class="logo-dark" style="display:none;[^"]*"><a [^>]*><img [^>]*src="https://mcin.example.org/assets/logo-dark.png"', html)
     assert re.search(r"@media \(prefers-color-scheme: dark\) \{[^@]*\.logo-dark \{ display: block !important", html)
     assert "[data-ogsc] .logo-dark { display: block !important" in html
+
+
+def test_a_control_character_in_an_editors_text_is_dropped_not_fatal(kitchen_ws: Path) -> None:
+    """MRML refuses a document holding \\x08; a pasted control character must not stop the edition."""
+    path = kitchen_ws / "issues" / "2099-01" / "edition.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "title: A call to action without text", 'title: "A call\\bto action"'), encoding="utf-8")
+    ws = load_workspace(kitchen_ws)
+    variant = render_variant(ws, load_edition(ws, "2099-01"), "en")
+    assert "A callto action" in variant.html and "\b" not in variant.html + variant.text
