@@ -887,14 +887,14 @@ class Picture:
 
 PICTURES = [
     Picture("issues/2026-11/images/hero.png", (1200, 480), garden_with_families, WARM),
-    Picture("issues/2026-11/images/round-table.png", (1072, 536), round_table, WARM),
+    Picture("issues/2026-11/images/round-table.png", (1200, 600), round_table, WARM),
     Picture("issues/2026-11/images/baby-cafe.png", (600, 400), baby_cafe, WARM),
     Picture("issues/2026-11/images/anniversary.png", (600, 400), anniversary, WARM),
     Picture("issues/2026-11/images/amina.png", (240, 240), portrait, WARM,
             (("skin", SKIN[4]), ("scarf", WARM.clothes[2]))),
     Picture("issues/2026-10/images/hero.png", (1200, 480), opening_day, WARM),
-    Picture("issues/2026-10/images/calendar.png", (1072, 536), calendar_page, WARM),
-    Picture("issues/2026-10/images/garden.png", (1072, 600), kigali_garden, WARM),
+    Picture("issues/2026-10/images/calendar.png", (1200, 600), calendar_page, WARM),
+    Picture("issues/2026-10/images/garden.png", (1200, 672), kigali_garden, WARM),
     Picture("examples/namc/issues/2026-11/images/hero.png", (1200, 480), three_generations, COOL),
     Picture("examples/namc/issues/2026-11/images/four-pm.png", (600, 400), four_pm, COOL),
     Picture("examples/namc/issues/2026-11/images/generations.png", (600, 400), two_generations, COOL),
