@@ -65,7 +65,7 @@ def test_s3_uploads_everything_then_nothing_then_only_what_changed(sample_ws: Pa
     # A corrected image: one new image object, plus the pages and feeds that name it.
     path = sample_ws / "issues" / "2026-11" / "images" / "round-table.png"
     with Image.open(path) as img:
-        img = img.copy()
+        img = img.convert("RGB")                 # (the sample images are palette PNGs)
     img.putpixel((5, 5), (0, 0, 0))
     img.save(path, "PNG")
     third = publish(load_workspace(sample_ws), [], "s3://news-site/newsletter", today=NOVEMBER)
