@@ -4,6 +4,7 @@ sample editions is one of them, and each stays small."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -75,3 +76,17 @@ def test_check_mode_names_a_changed_and_a_missing_picture(script: ModuleType, dr
     assert script.main(["--check", "--root", str(copy)]) == 1
     err = capsys.readouterr().err
     assert f"{first}: differs" in err and f"{second}: missing" in err
+
+
+def test_the_readme_shows_the_sample_edition_on_a_desktop_and_a_phone() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shots = re.findall(r'<img src="(docs/screenshots/[^"]+\.png)"', readme)
+    widths = []
+    for shot in shots:
+        path = ROOT / shot
+        assert path.stat().st_size <= 200_000, shot
+        with Image.open(path) as img:
+            widths.append(img.width)
+            assert img.height > 2 * img.width, shot      # the whole edition, not a cut-out
+    assert sorted(widths) == [375, 600]
+    assert "newsletter screenshot 2026-11 --lang en --width 600,375" in readme
