@@ -125,6 +125,8 @@ def test_waves_then_repeats_reach_every_reader_exactly_once(sample_ws: Path, smt
     assert code == 0, (out, err)
     assert handler.per_address() == {e: 1 for e in [*emails, "lucie@example.org"]}
     assert campaigns(sample_ws) == [("en,de", "finished"), ("es", "finished")]
+    listing = CliRunner().invoke(main, ["-C", str(sample_ws), "campaigns"]).output
+    assert "all [en,de]" in listing and "all [es]" in listing, listing
 
     # The first wave again, and the whole edition without --lang: nobody gets a second message.
     code, out, err = run(sample_ws, smtp_server.port, "--yes", "--lang", "en,de")
