@@ -3,6 +3,7 @@ schedule [cancel|release]` and `newsletter send --due`, the real CLI in subproce
 real aiosmtpd server, with the clock injected through NEWSLETTER_TEST_NOW (for tests only)."""
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 import sys
@@ -101,6 +102,8 @@ def test_an_edition_with_errors_is_not_scheduled(sample_ws: Path) -> None:
 def test_due_sends_at_its_time_not_before(sample_ws: Path, smtp_server) -> None:
     emails = make_workspace(sample_ws, 9)
     ident = schedule(sample_ws)
+    dropped = schedule(sample_ws, edition="2026-10")
+    assert done(sample_ws, BEFORE, "schedule", "cancel", str(dropped))[0] == 0
     code, out, err = done(sample_ws, "2026-12-03T07:59:00Z", "send", "--due", port=smtp_server.port)
     assert (code, out) == (0, ""), err   # nothing due: silent, so cron mails nothing
     assert smtp_server.handler.messages == []
@@ -108,7 +111,8 @@ def test_due_sends_at_its_time_not_before(sample_ws: Path, smtp_server) -> None:
     assert code == 0, (out, err)
     assert smtp_server.handler.per_address() == {e: 1 for e in emails}
     assert states(sample_ws)[ident] == ("sent", "campaign 1: sent 9")
-    assert "send --due: 1 sent" in out
+    assert states(sample_ws)[dropped][0] == "cancelled"
+    assert "send --due: 1 sent" in out and "2026-10" not in out
     # Again: nothing is due any more, nobody gets anything twice.
     assert done(sample_ws, ON_TIME, "send", "--due", port=smtp_server.port)[0] == 0
     assert smtp_server.handler.per_address() == {e: 1 for e in emails}
@@ -212,3 +216,42 @@ def test_a_due_send_killed_outright_is_resumed_too(sample_ws: Path, smtp_server)
     assert max(received.values()) == 1
     # At most the one message in hand at the kill is unknown (not resent unasked).
     assert len(received) >= len(emails) - 1
+
+
+def test_due_while_the_campaign_is_sent_by_hand_is_locked_then_resumed(sample_ws: Path, smtp_server) -> None:
+    emails = make_workspace(sample_ws, 120)
+    ident = schedule(sample_ws)
+    by_hand = run(sample_ws, ON_TIME, "send", "2026-11", "-s", "all", "--adapter", "smtp", "--yes", "--rate", "30",
+                  "--skip-publish-check", port=smtp_server.port)
+    wait_for(lambda: len(smtp_server.handler.messages) >= 3, what="the send by hand to start")
+    code, out, err = done(sample_ws, ON_TIME, "send", "--due", port=smtp_server.port)
+    assert code == 3, (out, err)
+    assert "being sent by another process" in err and "send --due: 1 locked" in out
+    status, note = states(sample_ws)[ident]
+    assert status == "sending" and "the next `newsletter send --due` resumes it" in note
+    assert by_hand.wait(timeout=120) == 0
+    code, out, err = done(sample_ws, ON_TIME, "send", "--due", port=smtp_server.port)
+    assert code == 0, (out, err)
+    assert "Nothing left to send" in out
+    assert states(sample_ws)[ident] == ("sent", "campaign 1: sent 120")
+    assert smtp_server.handler.per_address() == {e: 1 for e in emails}
+
+
+@pytest.mark.parametrize("at, fires", [
+    ("2027-03-29 09:00 Europe/Berlin", "2027-03-29T07:00:00Z"),   # the day after clocks go forward
+    ("2026-10-26 09:00 Europe/Berlin", "2026-10-26T08:00:00Z"),   # the day after clocks go back
+])
+def test_nine_oclock_the_day_after_a_change_fires_at_the_right_utc_hour(sample_ws: Path, smtp_server, at: str,
+                                                                       fires: str) -> None:
+    emails = make_workspace(sample_ws, 3)
+    code, out, err = done(sample_ws, "2026-10-20T12:00:00Z", "send", "2026-11", "--segment", "all", "--adapter",
+                          "smtp", "--skip-publish-check", "--at", at)
+    assert code == 0, (out, err)
+    assert f"= {fires[11:16]} UTC" in out
+    moment = dt.datetime.fromisoformat(fires.replace("Z", "+00:00"))
+    early = (moment - dt.timedelta(seconds=1)).isoformat()
+    assert done(sample_ws, early, "send", "--due", port=smtp_server.port)[0] == 0
+    assert smtp_server.handler.messages == []
+    code, out, err = done(sample_ws, moment.isoformat(), "send", "--due", port=smtp_server.port)
+    assert code == 0, (out, err)
+    assert smtp_server.handler.per_address() == {e: 1 for e in emails}
