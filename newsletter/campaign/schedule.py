@@ -280,12 +280,8 @@ class Schedules:
         now), 'held' (too late: held for the editor) or 'taken' (another process was first).
         Too late: more than ``grace`` after its time, or for an interrupted one, after its
         sender's last sign of life."""
-        since = schedule.updated if schedule.status == SENDING else schedule.due
-        late = self.clock() - since > grace
-        if schedule.status == SENDING:
-            why = f"stopped at {_local(since, schedule.timezone)} and not resumed within {_minutes(grace)}"
-        else:
-            why = f"not started within {_minutes(grace)} of its time"
+        why = self.too_late(schedule, grace)
+        late = why is not None
         state, note, new_owner = ((HELD, f"{why}; `newsletter schedule release {schedule.id}` sends it", None)
                                   if late else (SENDING, None, owner or None))
         with db.transaction(self.conn):
@@ -296,6 +292,15 @@ class Schedules:
         if cur.rowcount == 0:
             return "taken"
         return "held" if late else "start"
+
+    def too_late(self, schedule: Schedule, grace: dt.timedelta) -> str | None:
+        """Why a due or interrupted schedule may no longer start unasked, or None if it may."""
+        since = schedule.updated if schedule.status == SENDING else schedule.due
+        if self.clock() - since <= grace:
+            return None
+        if schedule.status == SENDING:
+            return f"stopped at {_local(since, schedule.timezone)} and not resumed within {_minutes(grace)}"
+        return f"not started within {_minutes(grace)} of its time"
 
     def release(self, schedule_id: int, owner: str = "") -> Schedule:
         """The editor agrees to send a held (or failed) schedule now."""

@@ -40,7 +40,8 @@ def handled(click_ctx: click.Context, ctx: Context, send_command: click.Command,
         given = [name for name, value in (("EDITION", edition), ("--segment", segment), ("--at", at)) if value]
         if given or send_options.get("tests"):
             raise click.UsageError(f"--due sends what was scheduled; it takes no {', '.join(given) or '--test'}")
-        click_ctx.exit(run_due(click_ctx, ctx, send_command))
+        run = preview_due if send_options.get("dry_run") else run_due
+        click_ctx.exit(run(click_ctx, ctx, send_command))
     if not edition or not segment:
         raise click.UsageError("name the EDITION and a --segment (or pass --due to send what is scheduled)")
     if at is None:
@@ -133,6 +134,25 @@ def run_due(click_ctx: click.Context, ctx: Context, send_command: click.Command)
     return _exit_code(outcomes)
 
 
+def preview_due(click_ctx: click.Context, ctx: Context, send_command: click.Command) -> int:
+    """``send --due --dry-run``: what a run now would send and hold; claims and sends nothing."""
+    ws, clock = ctx.ws, clock_from_env()
+    grace = dt.timedelta(minutes=ws.settings.schedule.grace_minutes)
+    with Schedules(ws.db_path, clock) as schedules:
+        candidates = schedules.interrupted() + schedules.due()
+        for item in candidates:
+            why = schedules.too_late(item, grace)
+            click.echo(f"Scheduled send {item.id}: {item.target}, due {item.when}: "
+                       + (f"would be HELD ({why})" if why else "would be sent; its dry run:"))
+            if why is None:
+                _invoke(click_ctx, send_command, item, dry_run=True)
+        if not candidates:
+            upcoming = schedules.next_due()
+            click.echo("Nothing due." + (f" Next: scheduled send {upcoming.id} at {upcoming.when}." if upcoming else ""))
+    click.echo("Dry run: nothing was claimed, sent or held.")
+    return 0
+
+
 def _exit_code(outcomes: list[Outcome]) -> int:
     codes = {o.exit_code for o in outcomes} - {0}
     signalled = codes - {EXIT_PROBLEMS, EXIT_LOCKED}
@@ -180,12 +200,12 @@ def send_one(click_ctx: click.Context, ctx: Context, send_command: click.Command
     return outcome
 
 
-def _invoke(click_ctx: click.Context, send_command: click.Command, item: Schedule) -> Outcome:
+def _invoke(click_ctx: click.Context, send_command: click.Command, item: Schedule, dry_run: bool = False) -> Outcome:
     params = {p.name for p in send_command.params}
     kwargs = {k: v for k, v in item.options.items() if k in KEPT_OPTIONS and k in params}
     try:
         click_ctx.invoke(send_command, edition=item.edition, segment=item.segment, adapter=item.adapter,
-                         yes=True, **kwargs)
+                         yes=True, dry_run=dry_run, **kwargs)
     except click.exceptions.Exit as exc:
         if exc.exit_code == 0:
             return Outcome("sent")

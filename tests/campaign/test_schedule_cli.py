@@ -255,3 +255,17 @@ def test_nine_oclock_the_day_after_a_change_fires_at_the_right_utc_hour(sample_w
     code, out, err = done(sample_ws, moment.isoformat(), "send", "--due", port=smtp_server.port)
     assert code == 0, (out, err)
     assert smtp_server.handler.per_address() == {e: 1 for e in emails}
+
+
+def test_due_dry_run_shows_what_would_be_sent_and_held_and_changes_nothing(sample_ws: Path, smtp_server) -> None:
+    make_workspace(sample_ws, 3)
+    on_time = schedule(sample_ws)
+    missed = schedule(sample_ws, edition="2026-10", at="2026-12-03 07:00 Europe/Berlin")
+    code, out, err = done(sample_ws, ON_TIME, "send", "--due", "--dry-run", port=smtp_server.port)
+    assert code == 0, (out, err)
+    assert f"Scheduled send {missed}: 2026-10 --segment all via smtp" in out
+    assert "would be HELD (not started within 60 minutes of its time)" in out
+    assert f"Scheduled send {on_time}: 2026-11 --segment all via smtp" in out and "would be sent" in out
+    assert "to send now: 3" in out and "Dry run: nothing was claimed, sent or held." in out
+    assert smtp_server.handler.messages == []
+    assert {s for s, _ in states(sample_ws).values()} == {"scheduled"}
