@@ -95,6 +95,8 @@ class Schedule:
         """``Thu 03 Dec 2026 09:00 CET (Europe/Berlin) = 08:00 UTC``: the time as it was given,
         and in UTC (with the date when it differs)."""
         local = self.local_due
+        if self.timezone == "UTC":
+            return f"{local:%a %d %b %Y %H:%M} UTC"
         utc = self.due.strftime("%H:%M UTC" if utc_same_day(local, self.due) else "%a %d %b %H:%M UTC")
         return f"{local:%a %d %b %Y %H:%M} {local.tzname()} ({self.timezone}) = {utc}"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -21,21 +21,44 @@ from newsletter.delivery.states import RecipientState as State
 
 # The send options a scheduled send keeps (the names of the send command's parameters).
 KEPT_OPTIONS = ("rate", "per_hour", "connections", "resend_unknown", "again", "skip_publish_check")
+# The send command's parameters ``handled`` reads.
+KEPT = (*KEPT_OPTIONS, "adapter", "dry_run", "tests", "languages")
 
 
-def at_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[dt.datetime, str] | None:
+def options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--at`` and ``--due`` on the send command. Their values go to the click context's
+    ``meta``, not to the command's parameters, so the send command's signature stays its own."""
+    at = click.option("--at", callback=_at_option, expose_value=False, metavar='"DATE TIME ZONE"',
+                      help='Do not send now: schedule it, e.g. --at "2026-12-03 09:00 Europe/Berlin" (the time '
+                           "zone is required: an IANA name or UTC; see docs/scheduling.md). The edition is "
+                           "checked now and again when `newsletter send --due` sends it.")
+    due = click.option("--due", is_flag=True, expose_value=False, callback=_remember,
+                       help="Send every scheduled send that is due now, hold those too late (for cron or a "
+                            "systemd timer; no EDITION). With --dry-run: show what it would do.")
+    return at(due(command))
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"newsletter.{param.name}"] = value
+    return value
+
+
+def _at_option(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[dt.datetime, str] | None:
     """``--at`` read as (instant in UTC, zone name); an unclear time is a usage error."""
-    if value is None:
-        return None
-    try:
-        return parse_at(value)
-    except ScheduleError as exc:
-        raise click.BadParameter(str(exc).removeprefix(f"--at {value!r}: ")) from None
+    if value is not None:
+        try:
+            value = parse_at(value)   # type: ignore[assignment]
+        except ScheduleError as exc:
+            raise click.BadParameter(str(exc).removeprefix(f"--at {value!r}: ")) from None
+    return _remember(ctx, param, value)
 
 
-def handled(click_ctx: click.Context, ctx: Context, send_command: click.Command, edition: str | None,
-            segment: str | None, at: tuple[dt.datetime, str] | None, due: bool, **send_options: Any) -> bool:
+def handled(ctx: Context, send_command: click.Command, edition: str | None, segment: str | None,
+            **send_options: Any) -> bool:
     """``send --due`` and ``send EDITION --at``: True when it was one of them (done here)."""
+    click_ctx = click.get_current_context()
+    # Popped: click shares ``meta`` with nested contexts, and a due send invokes this command again.
+    at, due = click_ctx.meta.pop("newsletter.at", None), click_ctx.meta.pop("newsletter.due", False)
     if due:
         given = [name for name, value in (("EDITION", edition), ("--segment", segment), ("--at", at)) if value]
         if given or send_options.get("tests"):
@@ -50,7 +73,7 @@ def handled(click_ctx: click.Context, ctx: Context, send_command: click.Command,
         raise click.UsageError("--test sends now; try it first, then schedule without --test")
     adapter = send_options.get("adapter") or ctx.ws.settings.delivery.adapter
     kept = {k: send_options[k] for k in KEPT_OPTIONS if send_options.get(k) not in (None, False)}
-    schedule_send(ctx, edition, segment, adapter, at, kept, send_options.get("languages") or (),
+    schedule_send(ctx, edition, segment, adapter, at, kept, tuple(send_options.get("languages") or ()),
                   dry_run=bool(send_options.get("dry_run")))
     return True
 

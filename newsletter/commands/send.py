@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from newsletter.campaign import plan as campaign
-from newsletter.commands import _scheduled
 from newsletter.commands._context import Context, pass_ctx
+from newsletter.commands import _scheduled
 from newsletter.core import db
 from newsletter.core.errors import EXIT_PROBLEMS, NewsletterError
 from newsletter.core.adapters import ADAPTERS
@@ -43,15 +43,11 @@ EXIT_SIGNALLED = {"SIGINT": 130, "SIGTERM": 143}
                    "or from this one once it has finished).")
 @click.option("--skip-publish-check", is_flag=True,
               help="Send even if the edition's images and archive pages do not answer online yet.")
-@click.option("--at", callback=_scheduled.at_option, metavar='"DATE TIME ZONE"',
-              help='Do not send now: schedule it, e.g. --at "2026-12-03 09:00 Europe/Berlin" (the time zone is '
-                   "required; see docs/scheduling.md). `newsletter send --due` sends it when it is due.")
-@click.option("--due", is_flag=True, help="Send every scheduled send that is due now (for cron or a systemd "
-                                          "timer; no EDITION): see `newsletter schedule`.")
+@_scheduled.options
 @pass_ctx
 def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run: bool, tests: tuple[str, ...],
          yes: bool, rate: float | None, per_hour: int | None, connections: int | None, resend_unknown: bool,
-         again: bool = False, skip_publish_check: bool = False, at: Any = None, due: bool = False) -> None:
+         again: bool = False, skip_publish_check: bool = False) -> None:
     """Send EDITION to a segment of subscribers, or resume the send if it was interrupted.
 
     The send journal records every recipient as their message completes: running the same
@@ -66,19 +62,22 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
       newsletter send 2026-12 --segment all --test me@example.org
       newsletter send 2026-12 --segment all --adapter smtp --rate 10
       newsletter send 2026-12 --segment all --adapter smtp --resend-unknown
-      newsletter send 2026-12 --segment all --adapter smtp --at "2026-12-03 09:00 Europe/Berlin"
-      newsletter send --due          (from cron or a systemd timer: docs/scheduling.md)
 
     Ctrl-C or SIGTERM stops cleanly: no new message is started, the ones in hand are finished,
     and the counts are printed; run the same command again to resume.
+
+    Scheduled sends (docs/scheduling.md): --at records one (checked and rendered now, checked
+    again when due); --due, run by cron or a systemd timer, sends what is due.
+
+    \b
+      newsletter send 2026-12 --segment all --at "2026-12-03 09:00 Europe/Berlin"
+      newsletter send --due
 
     Exit code 0 when every recipient got the message, 1 when some failed, are unknown or the
     campaign paused, 3 when another process is sending this campaign or holds the database,
     130/143 when stopped by Ctrl-C/SIGTERM.
     """
-    if _scheduled.handled(click.get_current_context(), ctx, send, edition, segment, at, due, adapter=adapter,
-                          dry_run=dry_run, tests=tests, rate=rate, per_hour=per_hour, connections=connections,
-                          resend_unknown=resend_unknown, again=again, skip_publish_check=skip_publish_check):
+    if _scheduled.handled(ctx, send, edition, segment, **{k: v for k, v in locals().items() if k in _scheduled.KEPT}):
         return
     ws = ctx.ws
     adapter = adapter or ws.settings.delivery.adapter
