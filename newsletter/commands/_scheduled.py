@@ -89,13 +89,15 @@ def schedule_send(ctx: Context, edition: str, segment: str, adapter: str, at: tu
     clock = clock_from_env()
     with db.translated(ws.db_path), Store.open(ws) as store:
         refuse_past(due, zone, clock())   # before the edition is rendered for nothing
-        the_plan = campaign.make_plan(ws, store, edition, segment)   # checks: errors refuse
+        # Checks (errors refuse) and renders; --lang values are checked and put in order too.
+        the_plan = campaign.make_plan(ws, store, edition, segment, languages=languages)
+    languages = the_plan.languages
     preview = Schedule(0, the_plan.edition, segment, languages, adapter, due, zone, "scheduled", options, None, due)
     by_lang = ", ".join(f"{k} {v}" for k, v in sorted(the_plan.by_language().items())) or "-"
     click.echo(f"Edition {the_plan.edition} checked and rendered: {len(the_plan.variants)} variant(s); segment "
                f"'{segment}' has {the_plan.total} recipient(s) now (by language: {by_lang}); they are counted "
                "again when it is sent")
-    _warn_unapproved(ws, the_plan, languages, preview)
+    _warn_unapproved(ws, the_plan, preview)
     if dry_run:
         click.echo(f"Dry run: would schedule {preview.target}\n  at {preview.when}\nNothing was recorded.")
         return
@@ -106,15 +108,13 @@ def schedule_send(ctx: Context, edition: str, segment: str, adapter: str, at: tu
                "`newsletter send --due` (run by cron or a systemd timer: docs/scheduling.md) sends it.")
 
 
-def _warn_unapproved(ws: Any, the_plan: Any, languages: tuple[str, ...], preview: Schedule) -> None:
-    if not ws.settings.translations.require_approval:
-        return
-    from newsletter.content.approvals import unapproved
+def _warn_unapproved(ws: Any, the_plan: Any, preview: Schedule) -> None:
+    """Translations may land after scheduling: say which languages still need a sign-off."""
+    from newsletter.campaign import waves
 
-    wanted = list(languages or sorted(the_plan.by_language()))
-    for state in unapproved(the_plan.loaded, wanted):
+    for state in waves.approvals_for(ws, the_plan.loaded, the_plan.languages).refused():
         click.echo(f"  note: {state.describe()}; approve it before {preview.local_due:%Y-%m-%d %H:%M %Z}, "
-                   "or the send is held then")
+                   "or the send is held then (translations.require_approval)")
 
 
 @dataclass
@@ -226,6 +226,8 @@ def send_one(click_ctx: click.Context, ctx: Context, send_command: click.Command
 def _invoke(click_ctx: click.Context, send_command: click.Command, item: Schedule, dry_run: bool = False) -> Outcome:
     params = {p.name for p in send_command.params}
     kwargs = {k: v for k, v in item.options.items() if k in KEPT_OPTIONS and k in params}
+    if item.languages:
+        kwargs["languages"] = item.languages
     try:
         click_ctx.invoke(send_command, edition=item.edition, segment=item.segment, adapter=item.adapter,
                          yes=True, dry_run=dry_run, **kwargs)
@@ -244,12 +246,19 @@ def _invoke(click_ctx: click.Context, send_command: click.Command, item: Schedul
 def _refused(ctx: Context, exc: NewsletterError) -> Outcome:
     """The send would not start: why, and what becomes of the schedule."""
     from newsletter.campaign.plan import NotReady
+    from newsletter.campaign.waves import NotApproved
 
     report_error(exc, ctx.workspace_root())
     first = str(exc).splitlines()[0]
     if exc.exit_code == EXIT_LOCKED:
         return Outcome("locked", f"another process holds it ({first}); the next `newsletter send --due` "
                                  "resumes it", EXIT_LOCKED)
+    if isinstance(exc, NotApproved):
+        # The refusal lists one language a line ("  de: not approved"), then how to approve.
+        lines = str(exc).splitlines()[1:]
+        refused = [line.strip() for line in lines[:next((i for i, l in enumerate(lines) if not l.startswith("  ")), len(lines))]]
+        return Outcome(HELD, f"not sent: {'; '.join(refused)} (translations.require_approval); approve with "
+                             "`newsletter approve EDITION --lang L`", EXIT_PROBLEMS)
     if isinstance(exc, (NotReady, ValidationFailed)):
         return Outcome("failed", f"not sent: the edition no longer checks: {first}", EXIT_PROBLEMS)
     return Outcome("failed", f"not sent: {first}", EXIT_PROBLEMS)
@@ -258,7 +267,7 @@ def _refused(ctx: Context, exc: NewsletterError) -> Outcome:
 def _journal_note(ctx: Context, item: Schedule) -> str | None:
     """Where the campaign stands in the send journal, for the listing."""
     with Journal(ctx.ws.db_path) as journal:
-        found = journal.find_campaign(item.edition, item.segment, item.adapter)
+        found = journal.find_campaign(item.edition, item.segment, item.adapter, item.languages)
         if found is None:
             return None
         counts = journal.counts(found.id)
