@@ -6,6 +6,7 @@ The states and the claims are campaign/schedule.py's."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -255,8 +256,8 @@ def _refused(ctx: Context, exc: NewsletterError) -> Outcome:
                                  "resumes it", EXIT_LOCKED)
     if isinstance(exc, NotApproved):
         # The refusal lists one language a line ("  de: not approved"), then how to approve.
-        lines = str(exc).splitlines()[1:]
-        refused = [line.strip() for line in lines[:next((i for i, l in enumerate(lines) if not l.startswith("  ")), len(lines))]]
+        refused = list(itertools.takewhile(lambda line: line.startswith("  "), str(exc).splitlines()[1:]))
+        refused = [line.strip() for line in refused]
         return Outcome(HELD, f"not sent: {'; '.join(refused)} (translations.require_approval); approve with "
                              "`newsletter approve EDITION --lang L`", EXIT_PROBLEMS)
     if isinstance(exc, (NotReady, ValidationFailed)):

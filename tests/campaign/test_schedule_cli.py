@@ -269,3 +269,38 @@ def test_due_dry_run_shows_what_would_be_sent_and_held_and_changes_nothing(sampl
     assert "to send now: 3" in out and "Dry run: nothing was claimed, sent or held." in out
     assert smtp_server.handler.messages == []
     assert {s for s, _ in states(sample_ws).values()} == {"scheduled"}
+
+
+def test_a_language_changed_since_its_approval_holds_the_send_until_approved_and_released(
+        sample_ws: Path, smtp_server) -> None:
+    emails = make_workspace(sample_ws, 6)
+    ident = schedule(sample_ws)
+    edition = sample_ws / "issues" / "2026-11" / "edition.yaml"
+    text = edition.read_text(encoding="utf-8")
+    edition.write_text(text.replace("de: \"Neues im November:", "de: \"Neu im November:"), encoding="utf-8")
+    code, out, err = done(sample_ws, ON_TIME, "send", "--due", port=smtp_server.port)
+    assert code == 1, (out, err)
+    assert "newsletter approve 2026-11 --lang de" in err
+    status, note = states(sample_ws)[ident]
+    assert status == "held" and note.startswith("not sent: de: changed since it was approved by sample")
+    assert f"`newsletter schedule release {ident}` sends it" in note
+    assert smtp_server.handler.messages == []
+    assert done(sample_ws, ON_TIME, "approve", "2026-11", "--lang", "de", "--by", "Rosa")[0] == 0
+    code, out, err = done(sample_ws, LATE, "schedule", "release", str(ident), "--yes", port=smtp_server.port)
+    assert code == 0, (out, err)
+    assert smtp_server.handler.per_address() == {e: 1 for e in emails}
+
+
+def test_waves_scheduled_apart_reach_everyone_once(sample_ws: Path, smtp_server) -> None:
+    emails = make_workspace(sample_ws, 9)
+    first = schedule(sample_ws, "--lang", "en,de")
+    second = schedule(sample_ws, "--lang", "es", at="2026-12-03 12:00 Europe/Berlin")
+    listing = done(sample_ws, BEFORE, "schedule")[1]
+    assert "2026-11 --segment all --lang en,de via smtp" in listing and "--lang es via smtp" in listing
+    assert done(sample_ws, ON_TIME, "send", "--due", port=smtp_server.port)[0] == 0
+    spanish = {e for i, e in enumerate(emails) if i % 3 == 2}
+    assert set(smtp_server.handler.per_address()) == set(emails) - spanish
+    code, out, err = done(sample_ws, "2026-12-03T11:00:00Z", "send", "--due", port=smtp_server.port)
+    assert code == 0, (out, err)
+    assert smtp_server.handler.per_address() == {e: 1 for e in emails}
+    assert [states(sample_ws)[i][0] for i in (first, second)] == ["sent", "sent"]
