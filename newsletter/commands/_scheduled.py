@@ -20,6 +20,8 @@ from newsletter.commands._context import Context, report_error
 from newsletter.core.errors import EXIT_LOCKED, EXIT_PROBLEMS, NewsletterError, ValidationFailed
 from newsletter.delivery.states import RecipientState as State
 
+# The exit codes of a send stopped by Ctrl-C / SIGTERM (commands/send.py's EXIT_SIGNALLED).
+EXIT_SIGNALLED = (130, 143)
 # The send options a scheduled send keeps (the names of the send command's parameters).
 KEPT_OPTIONS = ("rate", "per_hour", "connections", "resend_unknown", "again", "skip_publish_check")
 # The send command's parameters ``handled`` reads.
@@ -148,10 +150,8 @@ def run_due(click_ctx: click.Context, ctx: Context, send_command: click.Command)
             outcomes.append(send_one(click_ctx, ctx, send_command, schedules, schedules.get(item.id), owner))
             if outcomes[-1].status == "stopped":
                 break
-        if not candidates and sys.stdout.isatty():
-            # Quiet otherwise: cron mails whatever a job prints, every five minutes.
-            upcoming = schedules.next_due()
-            click.echo("Nothing due." + (f" Next: scheduled send {upcoming.id} at {upcoming.when}." if upcoming else ""))
+        if not candidates and sys.stdout.isatty():   # quiet otherwise: cron mails whatever a job prints
+            _nothing_due(schedules)
     if outcomes:
         counts = {s: sum(o.status == s for o in outcomes) for s in ("sent", "failed", "held", "locked", "stopped")}
         click.echo("send --due: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
@@ -171,10 +171,14 @@ def preview_due(click_ctx: click.Context, ctx: Context, send_command: click.Comm
             if why is None:
                 _invoke(click_ctx, send_command, item, dry_run=True)
         if not candidates:
-            upcoming = schedules.next_due()
-            click.echo("Nothing due." + (f" Next: scheduled send {upcoming.id} at {upcoming.when}." if upcoming else ""))
+            _nothing_due(schedules)
     click.echo("Dry run: nothing was claimed, sent or held.")
     return 0
+
+
+def _nothing_due(schedules: Schedules) -> None:
+    upcoming = schedules.next_due()
+    click.echo("Nothing due." + (f" Next: scheduled send {upcoming.id} at {upcoming.when}." if upcoming else ""))
 
 
 def _exit_code(outcomes: list[Outcome]) -> int:
@@ -235,10 +239,13 @@ def _invoke(click_ctx: click.Context, send_command: click.Command, item: Schedul
     except click.exceptions.Exit as exc:
         if exc.exit_code == 0:
             return Outcome("sent")
-        if exc.exit_code == EXIT_PROBLEMS:
-            return Outcome("failed", exit_code=EXIT_PROBLEMS)
-        return Outcome("stopped", f"stopped by a signal (exit {exc.exit_code}); the next `newsletter send "
-                                  "--due` resumes it", exc.exit_code)
+        if exc.exit_code in EXIT_SIGNALLED:
+            return Outcome("stopped", f"stopped by a signal (exit {exc.exit_code}); the next `newsletter send "
+                                      "--due` resumes it", exc.exit_code)
+        return Outcome("failed", exit_code=EXIT_PROBLEMS)
+    except click.ClickException as exc:   # a usage error of the recorded options
+        click.secho(f"Error: {exc.format_message()}", fg="red", err=True)
+        return Outcome("failed", f"not sent: {exc.format_message()}", EXIT_PROBLEMS)
     except NewsletterError as exc:
         return _refused(click_ctx.find_object(Context), exc)
     return Outcome("sent")
@@ -274,6 +281,5 @@ def _journal_note(ctx: Context, item: Schedule) -> str | None:
         counts = journal.counts(found.id)
     shown = ", ".join(f"{state} {n}" for state, n in counts.items() if n) or "nobody to send to"
     pending = sum(counts.get(s, 0) for s in (State.PENDING, State.FAILED_TEMPORARY, State.SENDING))
-    more = (f"; `newsletter send {item.edition} --segment {item.segment}` resumes it"
-            if pending else "")
+    more = f"; `newsletter schedule release {item.id}` resumes it" if pending else ""
     return f"campaign {found.id}: {shown}{more}"
