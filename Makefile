@@ -5,13 +5,15 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := tools/node_modules/.installed
 
-.PHONY: demo test bench lock setup node clean help
+.PHONY: demo test bench lock setup node clean help screenshots sample-images
 
 help:
 	@echo "make demo   - set up, then build and send the sample edition to the outbox"
 	@echo "make test   - set up, then run the whole test suite"
 	@echo "make bench  - run the benchmarks in bench/ (not part of make test)"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml (needs uv)"
+	@echo "make screenshots - the README's pictures of the sample edition (needs Chromium)"
+	@echo "make sample-images - draw the sample editions' pictures again (scripts/make_sample_images.py)"
 
 setup: $(STAMP)
 
@@ -39,6 +41,17 @@ test: $(STAMP) node
 
 bench: $(STAMP) node
 	$(PY) bench/run_all.py
+
+# The README's screenshots: the sample edition 2026-11 in English, desktop (600 px) and phone
+# (375 px), through `newsletter screenshot`, reduced to 256 colours into docs/screenshots/.
+screenshots: $(STAMP)
+	$(VENV)/bin/newsletter screenshot 2026-11 --lang en --width 600,375 -o build/screenshots/readme
+	$(PY) scripts/optimise_png.py -o docs/screenshots build/screenshots/readme/2026-11-en-600.png build/screenshots/readme/2026-11-en-375.png
+
+# The sample editions' pictures and logos, drawn by a script; tests/test_sample_images.py
+# checks in make test that the committed files are its output.
+sample-images: $(STAMP)
+	$(PY) scripts/make_sample_images.py
 
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.lock

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from newsletter.campaign import plan as campaign
+from newsletter.campaign import plan as campaign, waves
 from newsletter.check.checker import run_check
 from newsletter.core.files import display_path
 from newsletter.core.config import Workspace
@@ -54,8 +54,11 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
             summary = import_file(store, sample)
             note(f"3. imported {display_path(sample, ws.root)} into {display_path(ws.db_path, ws.root)}: {summary.line()}")
         the_plan = campaign.make_plan(ws, store, latest, SEGMENT)
+        # The same sign-off gate as `newsletter send` (translations.require_approval).
+        approvals = waves.approvals_for(ws, the_plan.loaded, the_plan.languages)
+        waves.check_approved(approvals, the_plan.loaded, SEGMENT, the_plan.languages)
         note(f"4. planned {latest} for segment '{SEGMENT}': {the_plan.total} recipient(s) in "
-             f"{len(the_plan.variants)} variant(s)")
+             f"{len(the_plan.variants)} variant(s); {_signed_off(approvals)}")
         options = RunOptions.from_settings(ws.settings.delivery)
         result = campaign.send(ws, store, the_plan, ADAPTER, options=options)
     report.all_delivered = result.all_delivered
@@ -72,6 +75,14 @@ def run_demo(ws: Workspace, say: Callable[[str], None]) -> DemoReport:
     for line in serve_hint(ws):
         note(line)
     return report
+
+
+def _signed_off(approvals: waves.Approvals) -> str:
+    if not approvals.required:
+        return "approval of translations not required"
+    return "languages signed off: " + ", ".join(
+        f"{lang} (source)" if state.source else f"{lang} by {state.approval.by}"  # type: ignore[union-attr]
+        for lang, state in approvals.states.items())
 
 
 def serve_hint(ws: Workspace, local: str = "http://127.0.0.1:8080") -> list[str]:

@@ -2,7 +2,10 @@
 SQLite database, so that a campaign can be resumed after any interruption and nobody
 recorded as sent is ever sent to again.
 
-A campaign is an edition + a segment + an adapter. Each recipient has one row under
+A campaign is an edition + a segment + an adapter, and the languages it is limited to when an
+edition goes out language by language (``send --lang en,de``: a *wave*; '' = every language).
+A wave is a campaign of its own, so it is complete when its languages are, and says nothing
+about the others; the edition-once rule below keeps waves from reaching anyone twice. Each recipient has one row under
 UNIQUE(campaign, subscriber), moving through the ``RecipientState``s pending -> sending ->
 sent | failed-temporary | failed-permanent | skipped. "sending" is committed *before* the
 message is handed to the adapter and the outcome right after, so a crash can leave at most the
@@ -44,7 +47,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from newsletter.core import db
 from newsletter.core.errors import DeliveryError
@@ -110,6 +113,10 @@ MIGRATIONS = [
     CREATE INDEX campaign_recipients_by_subscriber ON campaign_recipients (subscriber);
     CREATE INDEX campaign_recipients_by_email ON campaign_recipients (lower(email));
     """,
+    # Waves: a campaign limited to some of the edition's languages ('' = all of them).
+    """
+    ALTER TABLE campaigns ADD COLUMN languages TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -155,10 +162,12 @@ class Campaign:
     lease_owner: str | None
     lease_expires: float | None
     delivers: int = 1
+    languages: str = ""     # comma-separated; '' = every language of the edition
 
     @property
     def name(self) -> str:
-        return f"campaign {self.id} ({self.edition}, segment {self.segment}, {self.adapter})"
+        wave = f", languages {self.languages}" if self.languages else ""
+        return f"campaign {self.id} ({self.edition}, segment {self.segment}{wave}, {self.adapter})"
 
 
 @dataclass(frozen=True)
@@ -291,34 +300,38 @@ class Journal:
     # -- campaigns -----------------------------------------------------------------------
 
     @_translated
-    def create_campaign(self, edition: str, segment: str, adapter: str, *, delivers: bool = True) -> Campaign:
+    def create_campaign(self, edition: str, segment: str, adapter: str, *, delivers: bool = True,
+                        languages: Sequence[str] = ()) -> Campaign:
         now = _now()
-        cur = self._write("INSERT INTO campaigns (edition, segment, adapter, created, updated, delivers) "
-                          "VALUES (?, ?, ?, ?, ?, ?)", (edition, segment, adapter, now, now, int(delivers)))
+        cur = self._write("INSERT INTO campaigns (edition, segment, adapter, created, updated, delivers, languages) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          (edition, segment, adapter, now, now, int(delivers), ",".join(languages)))
         return self.campaign(cur.lastrowid)
 
     @_translated
     def campaign_for(self, edition: str, segment: str, adapter: str, *, delivers: bool = True,
-                     new: bool = False) -> Campaign:
-        """The campaign of this edition, segment and adapter, created if there is none yet
-        (or if ``new`` and the latest is finished: a deliberate second send).
+                     new: bool = False, languages: Sequence[str] = ()) -> Campaign:
+        """The campaign of this edition, segment, adapter and wave (``languages``), created if
+        there is none yet (or if ``new`` and the latest is finished: a deliberate second send).
         Finished ones count too: sending an edition again must resume it, not start over.
         Atomic, so two processes started together end up with the same campaign."""
         with db.transaction(self.conn()) as conn:
-            found = self.find_campaign(edition, segment, adapter)
+            found = self.find_campaign(edition, segment, adapter, languages)
             if found is None or (new and found.status == CampaignStatus.FINISHED):
                 now = _now()
-                conn.execute("INSERT INTO campaigns (edition, segment, adapter, created, updated, delivers) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", (edition, segment, adapter, now, now, int(delivers)))
+                conn.execute("INSERT INTO campaigns (edition, segment, adapter, created, updated, delivers, languages) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (edition, segment, adapter, now, now, int(delivers), ",".join(languages)))
                 found = None
-        return found or self.find_campaign(edition, segment, adapter)  # type: ignore[return-value]
+        return found or self.find_campaign(edition, segment, adapter, languages)  # type: ignore[return-value]
 
     @_translated
-    def find_campaign(self, edition: str, segment: str, adapter: str) -> Campaign | None:
-        """The latest campaign of this edition, segment and adapter, finished or not."""
+    def find_campaign(self, edition: str, segment: str, adapter: str,
+                      languages: Sequence[str] = ()) -> Campaign | None:
+        """The latest campaign of this edition, segment, adapter and wave, finished or not."""
         row = self.conn().execute(
-            "SELECT * FROM campaigns WHERE edition = ? AND segment = ? AND adapter = ? "
-            "ORDER BY id DESC LIMIT 1", (edition, segment, adapter)).fetchone()
+            "SELECT * FROM campaigns WHERE edition = ? AND segment = ? AND adapter = ? AND languages = ? "
+            "ORDER BY id DESC LIMIT 1", (edition, segment, adapter, ",".join(languages))).fetchone()
         return Campaign(**dict(row)) if row else None
 
     @_translated

@@ -4,7 +4,8 @@
 over those renderings (an edition with errors is not sent) and decides who receives which
 variant (language x audience blocks shown); ``send`` hands the plan to the runner, which
 records every recipient in the send journal, so that running the same send again resumes it
-and never sends twice.
+and never sends twice. A plan limited to some languages (a *wave*, ``send --lang en,de``; see
+campaign/waves.py) holds only the readers whose variant is in those languages.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from newsletter.delivery import ADAPTERS, get_adapter
 from newsletter.delivery.states import RecipientState as State
 from newsletter.campaign.journal import Journal
 from newsletter.campaign.runner import CampaignRunner, Progress, RunOptions, Summary
+from newsletter.campaign.waves import wave_languages
 from newsletter.core.errors import NewsletterError, RenderError
 from newsletter.render import render_edition
 from newsletter.render.variant import RenderedVariant
@@ -58,11 +60,16 @@ class SendPlan:
     counts: Counter[str] = field(default_factory=Counter)          # variant key -> recipients
     first: dict[str, Recipient] = field(default_factory=dict)      # variant key -> its first recipient
     variants: dict[str, RenderedVariant] = field(default_factory=dict)
-    ids: set[str] = field(default_factory=set)                     # the segment's subscriber ids
+    ids: set[str] = field(default_factory=set)                     # the subscriber ids to send to
+    languages: tuple[str, ...] = ()          # the wave: only these languages ('' = every language)
+    everyone: dict[str, set[str]] = field(default_factory=dict)    # language -> the whole segment's ids
 
     @property
     def edition(self) -> str:
         return self.loaded.name
+
+    def in_wave(self, recipient: Recipient) -> bool:
+        return not self.languages or recipient.variant.split("+")[0] in self.languages
 
     @property
     def total(self) -> int:
@@ -107,18 +114,23 @@ def render_checked(ws: Workspace, loaded: LoadedEdition, *,
 
 
 def make_plan(ws: Workspace, store: Store, edition: str, segment: str, *,
-              asset_base_url: str | None = None) -> SendPlan:
+              asset_base_url: str | None = None, languages: Iterable[str] = ()) -> SendPlan:
+    """``languages``: the ``--lang`` values of a wave (checked: an unknown one is a usage error
+    before anything is rendered); none = every language."""
     loaded = load_edition(ws, edition, segment_names(ws))
+    wave = wave_languages(loaded, languages)
     rule = store.segment(segment)  # an unknown segment is an error before anything is rendered
     variants = render_checked(ws, loaded, asset_base_url=asset_base_url)
     audiences = {name: store.segment(name) for name in audience_segments(loaded)}
     result = SendPlan(loaded, segment, rule, audiences, {name: store.segment_ids(name) for name in audiences},
-                      variants=variants)
+                      variants=variants, languages=wave)
     for sub in store.iter_segment(segment):
         recipient = result.recipient(sub)
-        result.ids.add(str(sub.stored_id))
-        result.counts[recipient.variant] += 1
-        result.first.setdefault(recipient.variant, recipient)
+        result.everyone.setdefault(recipient.variant.split("+")[0], set()).add(str(sub.stored_id))
+        if result.in_wave(recipient):
+            result.ids.add(str(sub.stored_id))
+            result.counts[recipient.variant] += 1
+            result.first.setdefault(recipient.variant, recipient)
     return result
 
 
@@ -218,7 +230,7 @@ def forecast(ws: Workspace, the_plan: SendPlan, adapter_name: str, *, resend_unk
     if not ws.db_path.exists():
         return Forecast({}, the_plan.total, 0, 0)
     with Journal(ws.db_path) as journal:
-        found = journal.find_campaign(the_plan.edition, the_plan.segment, adapter_name)
+        found = journal.find_campaign(the_plan.edition, the_plan.segment, adapter_name, the_plan.languages)
         if found is not None and again and found.status == "finished":
             found = None
         counts = journal.counts(found.id) if found else {}
@@ -242,7 +254,7 @@ def send(ws: Workspace, store: Store, the_plan: SendPlan, adapter_name: str, *,
     delivers = leaves_machine(adapter_name)
     with Journal(ws.db_path, sync_claims=ws.settings.delivery.journal_sync == "full") as journal:
         campaign = journal.campaign_for(the_plan.edition, the_plan.segment, adapter_name,
-                                        delivers=delivers, new=again)
+                                        delivers=delivers, new=again, languages=the_plan.languages)
         made = Composers(ws, the_plan.variants, campaign=str(campaign.id))
         limit = ws.settings.delivery.bounce_limit
         # Not ``with adapter`` (which connects first): the runner opens it and waits for a
@@ -255,7 +267,7 @@ def send(ws: Workspace, store: Store, the_plan: SendPlan, adapter_name: str, *,
                 on_hard_bounce=lambda sid: store.record_bounce(int(sid), limit),
                 progress=progress, edition=None if again else the_plan.edition,
             )
-            people = (the_plan.recipient(sub) for sub in store.iter_segment(the_plan.segment))
+            people = (r for r in map(the_plan.recipient, store.iter_segment(the_plan.segment)) if the_plan.in_wave(r))
             with stop_on_signals(runner):
                 summary = runner.run(campaign.id, people, lookup=lambda sids: _lookup(store, the_plan, sids))
             summary.link_fallbacks = sum(c.url_fallbacks for c in made.made())
@@ -290,18 +302,21 @@ def stop_on_signals(runner: CampaignRunner) -> Iterator[None]:
 
 def _lookup(store: Store, the_plan: SendPlan, sids: Sequence[str]) -> dict[str, Recipient]:
     """The recipients as they are now: subscribed, in the segment, with the variant their
-    language and audiences give them today (one query per page)."""
+    language and audiences give them today (one query per page); in a wave, only those whose
+    language is still one of the wave's (the others are left to their own wave)."""
     found = {}
     for sid, sub in store.get_many(int(s) for s in sids).items():
         if the_plan.rule.matches(sub):
-            found[str(sid)] = the_plan.recipient(sub, fresh=True)
+            recipient = the_plan.recipient(sub, fresh=True)
+            if the_plan.in_wave(recipient):
+                found[str(sid)] = recipient
     return found
 
 
 def _still_wanted(store: Store, the_plan: SendPlan, sid: Any) -> bool:
-    """Checked just before each message: still subscribed and still in the segment."""
+    """Checked just before each message: still subscribed, still in the segment and the wave."""
     sub = store.get_by_id(int(sid))
-    return sub is not None and the_plan.rule.matches(sub)
+    return sub is not None and the_plan.rule.matches(sub) and the_plan.in_wave(the_plan.recipient(sub, fresh=True))
 
 
 def iter_summary_lines(summary: Summary) -> Iterator[str]:

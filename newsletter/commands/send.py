@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from newsletter.campaign import plan as campaign
+from newsletter.campaign import plan as campaign, waves
 from newsletter.commands._context import Context, pass_ctx
 from newsletter.core import db
 from newsletter.core.errors import EXIT_PROBLEMS, NewsletterError
@@ -23,14 +23,20 @@ EXIT_SIGNALLED = {"SIGINT": 130, "SIGTERM": 143}
 @click.argument("edition")
 @click.option("--segment", "-s", required=True, metavar="NAME",
               help="Who receives it: a segment from subscribers/segments.yaml ('all' for everyone subscribed).")
+@click.option("--lang", "languages", multiple=True, metavar="LANG",
+              help="Send only to readers whose variant is in LANG (comma-separated or repeatable): a wave. "
+                   "Readers of a language the edition lacks get the source language and count as it. "
+                   "A later --lang sends to the others; nobody gets the edition twice.")
 @click.option("--adapter", type=click.Choice(sorted(ADAPTERS)),
               help="How to deliver (default: delivery.adapter in newsletter.yaml): outbox writes .eml "
                    "files, smtp sends through NEWSLETTER_SMTP_URL, ses through Amazon SES (settings "
                    "section ses; AWS credentials the usual way), console prints one line each.")
 @click.option("--dry-run", is_flag=True,
-              help="Send nothing: show recipients per language and variant and write one sample message per variant.")
+              help="Send nothing: show recipients per language and variant, each language's approval, the "
+                   "readers still waiting per language, and write one sample message per variant.")
 @click.option("--test", "tests", multiple=True, metavar="ADDRESS",
-              help="Send one message per variant to ADDRESS (repeatable), subject prefixed [TEST]; not recorded in the journal.")
+              help="Send one message per variant to ADDRESS (repeatable), subject prefixed [TEST]; not recorded "
+                   "in the journal. Also for languages not approved yet: test messages are for reviewers.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (for scripts).")
 @click.option("--rate", type=float, metavar="N", help="At most N messages per second.")
 @click.option("--per-hour", type=int, metavar="N", help="At most N messages per hour.")
@@ -43,9 +49,9 @@ EXIT_SIGNALLED = {"SIGINT": 130, "SIGTERM": 143}
 @click.option("--skip-publish-check", is_flag=True,
               help="Send even if the edition's images and archive pages do not answer online yet.")
 @pass_ctx
-def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run: bool, tests: tuple[str, ...],
-         yes: bool, rate: float | None, per_hour: int | None, connections: int | None, resend_unknown: bool,
-         again: bool = False, skip_publish_check: bool = False) -> None:
+def send(ctx: Context, edition: str, segment: str, languages: tuple[str, ...], adapter: str | None, dry_run: bool,
+         tests: tuple[str, ...], yes: bool, rate: float | None, per_hour: int | None, connections: int | None,
+         resend_unknown: bool, again: bool = False, skip_publish_check: bool = False) -> None:
     """Send EDITION to a segment of subscribers, or resume the send if it was interrupted.
 
     The send journal records every recipient as their message completes: running the same
@@ -54,12 +60,21 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
     --again (outbox and console rehearsals do not count as received).
     Try --dry-run first, then --test you@example.org, then the real send.
 
+    Language by language: --lang en,de sends to the readers of those languages now, --lang es
+    later reaches the rest. Where newsletter.yaml sets translations.require_approval, a send
+    refuses, before anything goes out, a language that is not approved (newsletter approve) or
+    changed since; without --lang that is any language of the edition. The source language
+    needs no approval. See docs/translation.md.
+
     \b
     Examples:
       newsletter send 2026-12 --segment all --dry-run
       newsletter send 2026-12 --segment all --test me@example.org
       newsletter send 2026-12 --segment all --adapter smtp --rate 10
       newsletter send 2026-12 --segment all --adapter smtp --resend-unknown
+      newsletter send 2026-12 --segment all --lang en,de --dry-run
+      newsletter send 2026-12 --segment all --lang en,de
+      newsletter send 2026-12 --segment all --lang es
 
     Ctrl-C or SIGTERM stops cleanly: no new message is started, the ones in hand are finished,
     and the counts are printed; run the same command again to resume.
@@ -71,8 +86,10 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
     ws = ctx.ws
     adapter = adapter or ws.settings.delivery.adapter
     with db.translated(ws.db_path), Store.open(ws) as store:
-        the_plan = campaign.make_plan(ws, store, edition, segment)
+        the_plan = campaign.make_plan(ws, store, edition, segment, languages=languages)
+        approvals = waves.approvals_for(ws, the_plan.loaded, the_plan.languages)
         _describe(the_plan, adapter)
+        _describe_languages(ws, the_plan, approvals)
         ahead = campaign.forecast(ws, the_plan, adapter, resend_unknown=resend_unknown, again=again)
         _describe_forecast(the_plan, ahead, adapter, again)
         if dry_run:
@@ -80,6 +97,8 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
                 click.echo(f"sample message: {ctx.shown(path)}")
             click.echo("Dry run: nothing was sent.")
             return
+        if not tests:   # test messages go to reviewers, approved or not
+            waves.check_approved(approvals, the_plan.loaded, segment, the_plan.languages)
         _publish_check(ws, the_plan, adapter, skip_publish_check)
         if tests:
             for line in campaign.send_tests(ws, the_plan, tests, adapter):
@@ -88,7 +107,7 @@ def send(ctx: Context, edition: str, segment: str, adapter: str | None, dry_run:
         if not the_plan.total and not ahead.waiting:
             click.echo("Nobody to send to.")
             return
-        if not _confirm(ahead, adapter, yes):
+        if not _confirm(ahead, the_plan.edition, adapter, yes):
             return
         options = RunOptions.from_settings(ws.settings.delivery, resend_unknown=resend_unknown,
                                            **_overrides(rate_per_second=rate, rate_per_hour=per_hour, connections=connections))
@@ -137,6 +156,18 @@ def _describe(the_plan: campaign.SendPlan, adapter: str) -> None:
     click.echo("  by variant:  " + (", ".join(f"{k} {v}" for k, v in sorted(the_plan.counts.items())) or "-"))
 
 
+def _describe_languages(ws: Any, the_plan: campaign.SendPlan, approvals: waves.Approvals) -> None:
+    if the_plan.languages:
+        click.echo(f"  this wave: {', '.join(the_plan.languages)} (readers of other languages are left for "
+                   "another --lang)")
+    for line in waves.approval_lines(approvals):
+        click.echo(line)
+    waiting = waves.waiting_by_language(ws, the_plan.edition, the_plan.everyone)
+    click.echo(f"  still waiting for {the_plan.edition} in segment '{the_plan.segment}', per language "
+               "(not received from any campaign that reaches people): "
+               + (", ".join(f"{k} {v}" for k, v in sorted(waiting.items())) or "-"))
+
+
 def _describe_forecast(the_plan: campaign.SendPlan, ahead: campaign.Forecast, adapter: str, again: bool) -> None:
     if ahead.journal:
         click.echo("  resuming: the journal has " + ", ".join(f"{k} {v}" for k, v in ahead.journal.items() if v)
@@ -149,8 +180,11 @@ def _describe_forecast(the_plan: campaign.SendPlan, ahead: campaign.Forecast, ad
     click.echo(f"  to send now: {ahead.to_send}")
 
 
-def _confirm(ahead: campaign.Forecast, adapter: str, yes: bool) -> bool:
+def _confirm(ahead: campaign.Forecast, edition: str, adapter: str, yes: bool) -> bool:
     """Ask before an irreversible send; False when there is nothing left to send."""
+    if ahead.to_send <= 0 and ahead.received and not ahead.journal:
+        click.echo(f"Nothing left to send: everyone it would reach has received {edition} from another campaign.")
+        return False
     if ahead.to_send <= 0:
         click.echo("Nothing left to send: this campaign is complete."
                    + (" Unknown recipients stay as they are; --resend-unknown sends to them."

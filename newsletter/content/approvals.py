@@ -5,14 +5,20 @@ the source-language texts and that language's texts together. When either change
 the language counts as *changed since approval* and must be approved again before it is sent
 (where the workspace requires approval: ``translations.require_approval`` in newsletter.yaml).
 The file is small and meant to be kept under version control with the edition.
+
+The source language (the workspace's default) is the editor's own text: it is sent without an
+approval (its state is still shown, and ``approve --lang en`` may record one for the record).
+An approval whose fingerprint this version cannot have written (edited by hand, or from a
+future version) is *unknown*: nobody can tell whether it still holds, so it does not count.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Iterable, Literal
 
 from newsletter.content.loader import LoadedEdition, walk
 from newsletter.content.model import text_for, text_marker
@@ -22,7 +28,8 @@ from newsletter.core.files import atomic_write
 from newsletter.core.yamlsrc import format_loc, load_yaml
 
 APPROVALS_FILE = "approvals.yaml"
-Status = Literal["approved", "changed", "not approved"]
+Status = Literal["approved", "changed", "not approved", "unknown"]
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")   # what language_fingerprint writes
 
 
 @dataclass(frozen=True)
@@ -38,12 +45,26 @@ class LanguageState:
     language: str
     status: Status
     approval: Approval | None
+    source: bool = False    # the edition's source language: sent without approval
+
+    @property
+    def sendable(self) -> bool:
+        """May go out where the workspace requires approval."""
+        return self.source or self.status == "approved"
 
     def describe(self) -> str:
+        note = "; the source language needs no approval" if self.source else ""
         if self.approval is None:
+            if self.source:
+                return f"{self.language}: source language, needs no approval"
             return f"{self.language}: not approved (newsletter approve ... --lang {self.language})"
+        by = f"by {self.approval.by} at {self.approval.at}"
+        if self.status == "unknown":
+            return (f"{self.language}: unknown: the approval {by} has a fingerprint this version of "
+                    f"newsletter did not write ({self.approval.fingerprint!r}), so nobody can tell "
+                    f"whether it still holds{note}")
         what = "approved" if self.status == "approved" else "changed since it was approved"
-        return f"{self.language}: {what} by {self.approval.by} at {self.approval.at}"
+        return f"{self.language}: {what} {by}{note}"
 
 
 def language_fingerprint(loaded: LoadedEdition, language: str) -> str:
@@ -89,9 +110,11 @@ def language_states(loaded: LoadedEdition) -> dict[str, LanguageState]:
         approval = approvals.get(lang)
         if approval is None:
             status: Status = "not approved"
+        elif not _FINGERPRINT.fullmatch(approval.fingerprint):
+            status = "unknown"
         else:
             status = "approved" if approval.fingerprint == language_fingerprint(loaded, lang) else "changed"
-        out[lang] = LanguageState(lang, status, approval)
+        out[lang] = LanguageState(lang, status, approval, source=lang == loaded.default_language)
     return out
 
 
@@ -120,7 +143,8 @@ def write_approvals(folder: Path, approvals: dict[str, Approval], order: list[st
         fh.write("\n".join(lines) + "\n")
 
 
-def unapproved(loaded: LoadedEdition, languages: list[str]) -> list[LanguageState]:
-    """The languages among ``languages`` that may not be sent: not approved, or changed since."""
+def unapproved(loaded: LoadedEdition, languages: Iterable[str]) -> list[LanguageState]:
+    """The languages among ``languages`` that may not be sent where approval is required: not
+    approved, changed since, or of unknown state (the source language always may)."""
     states = language_states(loaded)
-    return [states[lang] for lang in languages if lang in states and states[lang].status != "approved"]
+    return [states[lang] for lang in languages if lang in states and not states[lang].sendable]

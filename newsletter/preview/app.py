@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -191,11 +191,20 @@ class PreviewApp:
     def edition_file(self, name: str, raw: str) -> Response:
         folder = self.root / "issues" / name
         # Rendered emails name the published (hashed) file; the preview shows the source.
-        path = safe_file(folder, raw) or safe_file(folder, unhashed(raw)) or safe_file(self.root, unhashed(raw))
+        path = (safe_file(folder, raw) or safe_file(folder, unhashed(raw)) or safe_file(self.root, unhashed(raw))
+                or self._logo_file(raw))
         kind = IMAGE_TYPES.get(path.suffix.lower()) if path else None
         if path is None or kind is None:
             return self.not_found()
         return Response(200, path.read_bytes(), kind, {"Content-Security-Policy": FILE_CSP})
+
+    def _logo_file(self, raw: str) -> Path | None:
+        """The organisation's logo when it is a workspace file: emails name it by its file
+        name beside the images (render.images.logo_image), wherever it is in the workspace."""
+        logo = self.site.workspace().settings.organisation.logo
+        if not logo or logo.lower().startswith(("http://", "https://")) or unhashed(raw) != PurePosixPath(logo).name:
+            return None
+        return safe_file(self.root, PurePosixPath(logo).as_posix())
 
     def static(self, raw: str) -> Response:
         path = safe_file(STATIC, raw)

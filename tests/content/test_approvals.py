@@ -28,7 +28,13 @@ def edit(ws: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def nobody_signed_off(ws: Path) -> None:
+    """The sample ships approvals (it requires them): these tests start from none."""
+    (ws / "issues" / EDITION / "approvals.yaml").unlink()
+
+
 def test_approve_records_who_and_when_and_states_follow_changes(sample_ws: Path) -> None:
+    nobody_signed_off(sample_ws)
     result = CliRunner().invoke(main, ["-C", str(sample_ws), "approve", EDITION, "--lang", "en,de", "--by", "Rosa M."])
     assert result.exit_code == 0, result.output
     assert "de: approved by Rosa M." in result.output
@@ -44,6 +50,7 @@ def test_approve_records_who_and_when_and_states_follow_changes(sample_ws: Path)
 
 
 def test_unapproved_lists_what_may_not_be_sent(sample_ws: Path) -> None:
+    nobody_signed_off(sample_ws)
     loaded = load_edition(load_workspace(sample_ws), EDITION)
     approve(loaded, ["en"], "editor", NOW)
     assert [s.language for s in unapproved(loaded, ["en", "de", "es"])] == ["de", "es"]

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 TITLE_EN = "Learning from each other, across borders"
 TITLE_DE = "Voneinander lernen, über Grenzen hinweg"
 RELOAD_WITHIN_MS = 2000
+REMOTE = "https://mcin.example.org/assets/photo.jpg"
 
 
 @pytest.fixture
@@ -82,9 +83,11 @@ def test_segment_shows_its_blocks_and_a_subscriber_fills_the_merge_fields(previe
     expect(body).to_contain_text("annual report for Riverside Family Centre")
 
 
-def test_no_request_leaves_the_machine(preview: PreviewServer, page: Page) -> None:
-    """The sample's logo is a web address: the frame's policy stops it inside the browser,
+def test_no_request_leaves_the_machine(preview: PreviewServer, page: Page, sample_ws: Path) -> None:
+    """An image given as a web address: the frame's policy stops it inside the browser,
     before any connection (a routed request is one that would go to the network)."""
+    edition = edition_file(sample_ws)
+    save_atomically(edition, edition.read_text(encoding="utf-8").replace("image: images/hero.png", f"image: {REMOTE}", 1))
     outside: list[str] = []
     blocked: list[tuple[str, str | None]] = []
 
@@ -101,7 +104,7 @@ def test_no_request_leaves_the_machine(preview: PreviewServer, page: Page) -> No
         page.goto(preview.url + f"e/2026-11/?view={view}&dark=1")
         page.wait_for_load_state("networkidle")
     assert outside == []
-    assert ("https://mcin.example.org/assets/logo.png", "csp") in blocked
+    assert (REMOTE, "csp") in blocked
 
 
 def luminance(css_colour: str) -> float:

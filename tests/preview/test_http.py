@@ -3,6 +3,7 @@ events. (The browser tests drive the same server through Chromium.)"""
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import time
 from pathlib import Path
@@ -50,6 +51,16 @@ def test_edition_images_and_ui_files_are_served(preview: PreviewServer) -> None:
     assert image.status == 200 and image.headers["content-type"] == "image/png"
     assert image.body.startswith(b"\x89PNG") and "sandbox" in image.headers["content-security-policy"]
     assert raw_get(preview, "/static/preview.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_a_logo_kept_in_the_workspace_is_served_under_the_name_the_email_gives_it(preview: PreviewServer,
+                                                                                 sample_ws: Path) -> None:
+    email = raw_get(preview, "/e/2026-11/email?lang=en")
+    [src] = re.findall(r'<img alt="Mother Centres International Network"[^>]* src="([^"]+)"', email.text)
+    assert src.startswith("/e/2026-11/files/logo.")                   # settings: logo: assets/logo.png
+    logo = raw_get(preview, src)
+    assert logo.status == 200 and logo.body == (sample_ws / "assets" / "logo.png").read_bytes()
+    assert raw_get(preview, "/e/2026-11/files/logo.0123456789.gif").status == 404
 
 
 def test_symbolic_link_out_of_an_edition_is_refused(preview: PreviewServer, sample_ws: Path) -> None:

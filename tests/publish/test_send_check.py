@@ -67,7 +67,7 @@ def test_send_refuses_until_the_edition_is_published_then_proceeds(ws_online, sm
 
     published = run(ws, "publish", "2026-11", "--to", str(served))
     assert published.exit_code == 0, published.output
-    [image] = (served / "2026-11" / "images").glob("academy.*.png")
+    [image] = (served / "2026-11" / "images").glob("round-table.*.png")
     image.unlink()                                                     # one image did not arrive
     again = send(ws, smtp_server.port)
     assert again.exit_code == 1

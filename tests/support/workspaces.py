@@ -28,7 +28,7 @@ def copy_workspace(src: Path, dest: Path, editions: Iterable[str]) -> Path:
     """A throw-away copy of the workspace ``src`` holding only the named ``editions`` (no
     database, build or outbox). A named edition that does not exist is an error."""
     dest.mkdir(parents=True)
-    for name in ("newsletter.yaml", "templates", "subscribers"):
+    for name in ("newsletter.yaml", "templates", "subscribers", "assets"):
         if (src / name).is_dir():
             shutil.copytree(src / name, dest / name, ignore=_NOT_WORKSPACE)
         elif (src / name).exists():
