@@ -43,8 +43,12 @@ def wave_languages(loaded: LoadedEdition, values: Iterable[str]) -> tuple[str, .
     """``--lang`` values (repeatable, comma-separated) -> the wave in the edition's order of
     languages; () for every language (none named, or all of them)."""
     edition_languages = loaded.edition.languages
+    values = list(values)
     named = [lang.strip() for value in values for lang in value.split(",") if lang.strip()]
     unknown = [lang for lang in named if lang not in edition_languages]
+    if values and not named:   # `--lang ""` must not quietly become the whole edition
+        raise UnknownLanguage(f"--lang {','.join(values)!r} names no language; edition {loaded.name}'s "
+                              f"languages: {', '.join(edition_languages)}")
     if unknown:
         raise UnknownLanguage(
             f"--lang {','.join(unknown)}: edition {loaded.name} has no language "

@@ -30,7 +30,8 @@ def list_campaigns(ctx: Context) -> None:
             click.echo("No campaigns yet.")
         for c in rows:
             counts = ", ".join(f"{k} {v}" for k, v in journal.counts(c.id).items() if v)
-            click.echo(f"{c.id:>4}  {c.edition:<10} {c.segment:<14} {c.adapter:<8} {c.status:<9} {counts}")
+            segment = f"{c.segment} [{c.languages}]" if c.languages else c.segment   # a --lang wave
+            click.echo(f"{c.id:>4}  {c.edition:<10} {segment:<14} {c.adapter:<8} {c.status:<9} {counts}")
 
 
 @campaigns.command("show")

@@ -1,12 +1,15 @@
 """DKIM signatures (RFC 6376) for composed messages: rsa-sha256 and ed25519-sha256 (RFC 8463),
 relaxed/relaxed canonicalisation.
 
-Signing happens once per message, right after composition, so it must be cheap next to it:
-the header canonicalisation works on the few header lines only, the relaxed body
-canonicalisation is skipped where the body has nothing it would change (checked with C-speed
-``in`` scans), the body hash is one ``hashlib.sha256`` call, and the signature itself is one
-call into ``cryptography`` (OpenSSL). Everything that is the same for every message (the
-tag list, the header names, the key) is prepared once in ``DkimSigner``.
+Signing happens once per message, right after composition, so it must be cheap next to it.
+Everything that is the same for every message is prepared once in ``DkimSigner``: the
+canonical lines of the headers everyone gets, which fields are signed in which order, and
+the DKIM-Signature header itself around its bh= and b= values. Per message there are the few
+recipient headers to canonicalise, one regex pass of relaxed body canonicalisation, one
+``hashlib.sha256`` call and one call into ``cryptography`` (OpenSSL). The composer does not
+even need the body pass: it hashes a body joined from pieces canonicalised once per variant
+(``Composer._signed_body``, ``qp.Body.encode_relaxed``) and passes the hash in
+(``signature_for_hash``).
 
 The signature covers From, To, Subject, Date, Message-ID, Reply-To, MIME-Version,
 Content-Type, List-Id, List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 requires both
@@ -36,9 +39,10 @@ SIGNED_HEADERS = ("from", "to", "subject", "date", "message-id", "reply-to", "mi
                   "content-type", "list-id", "list-unsubscribe", "list-unsubscribe-post")
 OVERSIGNED = ("from", "subject", "list-unsubscribe", "list-unsubscribe-post")
 _SAME_FOR_EVERYONE = ("from", "reply-to", "mime-version", "content-type", "list-id", "list-unsubscribe-post")
+_SIGNED_KEYS = {name.encode("ascii"): name for name in SIGNED_HEADERS}
 MIN_RSA_BITS = 1024       # RFC 8301: verifiers must refuse shorter keys
 _WSP_RUN = re.compile(rb"[ \t]+")
-_SPACES = re.compile(rb"  +")
+_SPACE_BEFORE_SPACE_OR_EOL = re.compile(rb" (?= |\r\n)")
 _TWO_SPACES = re.compile(rb"  ")
 _SPACE_CRLF = re.compile(rb" \r\n")
 _FOLD = re.compile(rb"\r\n(?=[ \t])")
@@ -53,18 +57,35 @@ class DkimError(ConfigError):
 
 def relaxed_body(body: bytes) -> bytes:
     """Relaxed body canonicalisation: runs of spaces and tabs become one space, spaces at line
-    ends and empty lines at the end go, and a non-empty body ends with CRLF.
+    ends and empty lines at the end go, and a non-empty body ends with CRLF."""
+    return relaxed_end(relaxed_lines(body))
 
-    Speed matters here (it runs over every message's whole body): the searches are regular
-    expressions for literal strings, which the regex engine scans several times faster than
-    ``bytes.__contains__`` finds a two-byte string in text full of single spaces, and the
-    common case (a quoted-printable body, which has nothing to change) makes no copy."""
-    if b"\t" in body:    # one byte: memchr
-        body = body.replace(b"\t", b" ")
-    if _TWO_SPACES.search(body):
-        body = _SPACES.sub(b" ", body)
-    if _SPACE_CRLF.search(body):
-        body = body.replace(b" \r\n", b"\r\n")
+
+def relaxed_lines(data: bytes) -> bytes:
+    """The part of relaxed body canonicalisation that works inside lines (runs of spaces and
+    tabs as one space, none at a line end), on any stretch of a body. It is local: a body cut
+    into pieces none of which ends with a space or tab canonicalises piece by piece (the
+    composer's quoted-printable pieces never do, as ``b2a_qp`` writes such a space "=20").
+
+    Speed matters here (it runs over every message's whole body). Where there are runs of
+    spaces, one pass of the regex engine does it all: with tabs made spaces, dropping every
+    space that is followed by a space or a line end leaves of each run its last space, and
+    of spaces at a line end none (a literal first and a constant replacement keep the engine
+    in C). That pass stops at every space, though, so a body without runs (found by a
+    search for two spaces, which the engine scans faster) gets a search for a space before
+    a line end instead."""
+    if b"\t" in data:    # one byte: memchr
+        data = data.replace(b"\t", b" ")
+    if _TWO_SPACES.search(data):
+        return _SPACE_BEFORE_SPACE_OR_EOL.sub(b"", data)
+    if _SPACE_CRLF.search(data):   # (faster than ``in`` where spaces are many)
+        return data.replace(b" \r\n", b"\r\n")
+    return data
+
+
+def relaxed_end(body: bytes) -> bytes:
+    """The end of relaxed body canonicalisation: no empty lines at the end, and a non-empty
+    body ends with CRLF."""
     if body.endswith(b"\r\n") and not body.endswith(b"\r\n\r\n") and body != b"\r\n":
         return body
     end = len(body)
@@ -76,8 +97,11 @@ def relaxed_body(body: bytes) -> bytes:
 def relaxed_header(name: bytes, value: bytes) -> bytes:
     """``name:value`` CRLF, relaxed: lower-case name, unfolded, runs of white space as one
     space, none around the value."""
-    value = _WSP_RUN.sub(b" ", _FOLD.sub(b"", value)).strip(b" ")
-    return name.strip(b" \t").lower() + b":" + value + b"\r\n"
+    if b"\r" in value:      # (short values: these scans cost less than a regex call)
+        value = _FOLD.sub(b"", value)
+    if b"\t" in value or b"  " in value:
+        value = _WSP_RUN.sub(b" ", value)
+    return name.strip(b" \t").lower() + b":" + value.strip(b" ") + b"\r\n"
 
 
 def header_fields(head: bytes) -> list[tuple[bytes, bytes]]:
@@ -112,6 +136,23 @@ class _Algorithm:
     sign: Callable[[bytes], bytes]
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The DKIM-Signature header for one h= list, around its bh= value: the folded text, its
+    relaxed form as signed, and the column where b= starts."""
+    before: bytes
+    after: bytes
+    signed_before: bytes
+    signed_after: bytes
+    column: int
+
+
+@dataclass(frozen=True)
+class _Plan:
+    names: tuple[str, ...]    # h=
+    order: tuple[int, ...]    # the signed fields' indices among the message's signed fields
+
+
 class DkimSigner:
     """Signs messages for one domain and selector with one key. Thread-safe."""
 
@@ -121,6 +162,8 @@ class DkimSigner:
         # Canonical lines of headers that are the same in every message of a campaign (From,
         # List-Id, MIME-Version, ...): made once. Dict reads and writes are atomic in CPython.
         self._canonical: dict[tuple[bytes, bytes], bytes] = {}
+        self._layouts: dict[tuple[str, ...], _Layout] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
         self._prefix = ["v=1;", f"a={self.algorithm};", "c=relaxed/relaxed;", f"d={self.domain};",
                         f"s={selector};"]
 
@@ -135,37 +178,66 @@ class DkimSigner:
 
     def signature(self, head: bytes, body: bytes) -> bytes:
         """The DKIM-Signature header line(s), CRLF-terminated, for this header block and body."""
-        body_hash = base64.b64encode(hashlib.sha256(relaxed_body(body)).digest()).decode("ascii")
-        names, signed = self._signed_headers(head)
-        # The header is folded before it is signed, and what is signed is its relaxed form
-        # with an empty b=, exactly as a verifier will rebuild it.
-        unsigned = _fold([*self._prefix, *_h_tag(names), f"bh={body_hash};", "b="])
-        data = signed + relaxed_header(b"DKIM-Signature", unsigned[len("DKIM-Signature:"):].encode("ascii"))[:-2]
-        signature = base64.b64encode(self._algorithm.sign(data)).decode("ascii")
-        return _append_b(unsigned, signature).encode("ascii")
+        return self.signature_for_hash(head, hashlib.sha256(relaxed_body(body)).digest())
 
-    def _signed_headers(self, head: bytes) -> tuple[list[str], bytes]:
-        """The h= names and the canonical header lines they cover, in that order. A name
-        that occurs more than once is signed from the bottom up (RFC 6376 5.4.2)."""
-        found: dict[str, list[tuple[bytes, bytes]]] = {}
-        for name, value in header_fields(head):
-            key = name.strip(b" \t").lower().decode("ascii", "replace")
-            if key in SIGNED_HEADERS:
-                found.setdefault(key, []).append((name, value))
-        names, lines = [], []
-        cache = self._canonical
+    def signature_for_hash(self, head: bytes, body_hash: bytes) -> bytes:
+        """The DKIM-Signature header for this header block and ``body_hash``, the SHA-256 of
+        the body in relaxed canonical form (the composer makes that from pieces it
+        canonicalised once per variant)."""
+        names, signed = self._signed_headers(head)
+        layout = self._layouts.get(names) or self._new_layout(names)
+        bh = base64.b64encode(body_hash)
+        data = b"".join((signed, layout.signed_before, bh, layout.signed_after))
+        signature = base64.b64encode(self._algorithm.sign(data))
+        return b"".join((layout.before, bh, layout.after, _b_lines(signature, layout.column)))
+
+    def _new_layout(self, names: tuple[str, ...]) -> _Layout:
+        """The header is folded before it is signed, and what is signed is its relaxed form
+        with an empty b=, exactly as a verifier will rebuild it. Both are the same for every
+        message with these h= names but for bh=, whose value (a SHA-256 in base64) is always
+        44 characters long: made once with a stand-in of that length, then cut there."""
+        stand_in = b"#" * 44
+        unsigned = _fold([*self._prefix, *_h_tag(list(names)), f"bh={stand_in.decode()};", "b="]).encode("ascii")
+        signed = relaxed_header(b"DKIM-Signature", unsigned[len(b"DKIM-Signature:"):])[:-2]
+        before, after = unsigned.split(stand_in)
+        signed_before, signed_after = signed.split(stand_in)
+        layout = _Layout(before, after, signed_before, signed_after, len(unsigned) - unsigned.rfind(b"\n") - 1)
+        if len(self._layouts) < 64:
+            self._layouts[names] = layout
+        return layout
+
+    def _signed_headers(self, head: bytes) -> tuple[tuple[str, ...], bytes]:
+        """The h= names and the canonical header lines they cover, in that order."""
+        fields = [(key, name, value) for name, value in header_fields(head)
+                  if (key := _SIGNED_KEYS.get(name.rstrip(b" \t").lower())) is not None]
+        present = tuple(key for key, _, _ in fields)
+        plan = self._plans.get(present) or self._new_plan(present)
+        cache, lines = self._canonical, []
+        for index in plan.order:
+            key, name, value = fields[index]
+            line = cache.get((name, value))
+            if line is None:
+                line = relaxed_header(name, value)
+                if key in _SAME_FOR_EVERYONE and len(cache) < 64:
+                    cache[(name, value)] = line
+            lines.append(line)
+        return plan.names, b"".join(lines)
+
+    def _new_plan(self, present: tuple[str, ...]) -> _Plan:
+        """Which fields are signed in which order, for messages whose signed header fields
+        are ``present`` (their names, top down): the same for every message of a campaign.
+        A name that occurs more than once is signed from the bottom up (RFC 6376 5.4.2)."""
+        names, order = [], []
         for key in SIGNED_HEADERS:
-            for name, value in reversed(found.get(key, ())):
+            for index in reversed([i for i, k in enumerate(present) if k == key]):
                 names.append(key)
-                line = cache.get((name, value))
-                if line is None:
-                    line = relaxed_header(name, value)
-                    if key in _SAME_FOR_EVERYONE and len(cache) < 64:
-                        cache[(name, value)] = line
-                lines.append(line)
+                order.append(index)
             if key in OVERSIGNED:
                 names.append(key)     # signs "no further header of this name"
-        return names, b"".join(lines)
+        plan = _Plan(tuple(names), tuple(order))
+        if len(self._plans) < 64:
+            self._plans[present] = plan
+        return plan
 
     def dns_name(self) -> str:
         return f"{self.selector}._domainkey.{self.domain}"
@@ -210,19 +282,19 @@ def _fold(words: list[str]) -> str:
     return "\r\n".join(lines)
 
 
-def _append_b(unsigned: str, signature: str) -> str:
-    """The signature after "b=", in pieces on lines of at most 78 columns (white space
-    inside b= is ignored by verifiers), and the final CRLF."""
-    lines = unsigned.split("\r\n")
-    line = lines.pop()
+def _b_lines(signature: bytes, column: int) -> bytes:
+    """The signature after "b=" (which starts at ``column``), in pieces on lines of at most
+    78 columns (white space inside b= is ignored by verifiers), and the final CRLF."""
+    out = []
     for start in range(0, len(signature), 64):
         piece = signature[start:start + 64]
-        if len(line) + len(piece) > 78:
-            lines.append(line)
-            line = "\t"
-        line += piece
-    lines.append(line)
-    return "\r\n".join(lines) + "\r\n"
+        if column + len(piece) > 78:
+            out.append(b"\r\n\t")
+            column = 1
+        out.append(piece)
+        column += len(piece)
+    out.append(b"\r\n")
+    return b"".join(out)
 
 
 # -- keys and DNS records -------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from typing import Mapping
+from typing import Callable, Mapping
 
 from newsletter.content.merge import token_re
 
@@ -52,33 +52,66 @@ class Body:
         self.statics = [piece(_fit_lines(_qp(p))) for p in pieces[0::2]]
         self.static_ends_line = [p.endswith("\n") for p in pieces[0::2]]
         self.slots = [int(i) for i in pieces[1::2]]
+        self._relaxed: list[bytes] | None = None   # the statics in canonical form, when signing
+        self._relaxed_safe = not any(s[0].endswith(_WSP) for s in self.statics)
 
     def encode(self, values: Mapping[int, Piece]) -> bytes:
-        """Join the pieces; a soft line break goes wherever a line would pass 76 characters.
-        A line left open after a piece keeps room for the "=" of a later soft break."""
+        """Join the pieces; a soft line break goes wherever a line would pass 76 characters."""
+        return b"".join(self._join(values))
+
+    def encode_relaxed(self, values: Mapping[int, Piece],
+                       canonical: Callable[[bytes], bytes]) -> tuple[bytes, bytes | None]:
+        """The encoded part and its form under ``canonical``, a canonicalisation that works
+        piece by piece (DKIM's relaxed body without its end rule, ``dkim.relaxed_lines``):
+        the static pieces' forms are made once, per message only the values'. The second is
+        None when a piece ends with a space or tab, where the pieces' forms joined could
+        differ from the whole's (``b2a_qp`` writes such a space "=20", so this is a guard)."""
+        if self._relaxed is None:   # once (threads that race here make the same list)
+            self._relaxed = [canonical(s[0]) for s in self.statics]
+        relaxed: list[bytes] = []
+        encoded = b"".join(self._join(values, relaxed, canonical))
+        if not self._relaxed_safe or any(values[slot][0].endswith(_WSP) for slot in self.slots):
+            return encoded, None
+        return encoded, b"".join(relaxed)
+
+    def _join(self, values: Mapping[int, Piece], relaxed: list[bytes] | None = None,
+              canonical: Callable[[bytes], bytes] | None = None) -> list[bytes]:
+        """The encoded pieces in order. A line left open after a piece keeps room for the "="
+        of a later soft break. With ``relaxed``, the same in canonical form goes there too."""
         out = [self.statics[0][0]]
         column = self.statics[0][2]
         ends_line = self.static_ends_line[0]
-        for slot, static, static_ends_line in zip(self.slots, self.statics[1:], self.static_ends_line[1:]):
-            value = values[slot]
+        if relaxed is not None:
+            relaxed.append(self._relaxed[0])
+        for number, slot in enumerate(self.slots, start=1):
+            value, static = values[slot], self.statics[number]
             for data, first, last in (value, static):
                 if not data:
                     continue
                 if first < 0:
-                    if column + len(data) > QP_LINE - 1:
-                        out.append(_SOFT_BREAK)
-                        column = 0
-                    column += len(data)
+                    soft_break = column + len(data) > QP_LINE - 1
+                    column = len(data) if soft_break else column + len(data)
                 else:
-                    if column + first > QP_LINE:
-                        out.append(_SOFT_BREAK)
+                    soft_break = column + first > QP_LINE
                     column = last
+                if soft_break:
+                    out.append(_SOFT_BREAK)
                 out.append(data)
+                if relaxed is not None:
+                    if soft_break:
+                        relaxed.append(_SOFT_BREAK)
+                    # (a value that is the static's very object has its content: same form)
+                    relaxed.append(self._relaxed[number] if data is static[0] else canonical(data))
             # Values are single-line: the text ends a line only if the last non-empty piece does.
-            ends_line = static_ends_line if static[0] else (ends_line and not value[0])
+            ends_line = self.static_ends_line[number] if static[0] else (ends_line and not value[0])
         if not ends_line:
             out.append(b"\r\n")   # like EmailMessage.set_content, every part ends with a line end
-        return b"".join(out)
+            if relaxed is not None:
+                relaxed.append(b"\r\n")
+        return out
+
+
+_WSP = (b" ", b"\t")
 
 
 def piece(encoded: bytes) -> Piece:

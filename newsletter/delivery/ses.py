@@ -9,9 +9,13 @@ composer's bytes (and their DKIM signature) arrive unchanged.
 - Throttling and other retryable answers (``TooManyRequestsException``, ``Throttling``,
   5xx) are retried with exponential backoff for ``retry_for`` seconds; then the recipient
   is a temporary failure, which the campaign runner retries later.
-- ``MessageRejected`` fails that recipient permanently. A paused or suspended account, an
-  unverified sending identity or an exhausted daily quota raise ``AdapterError``: the runner
-  pauses the campaign with the message, and nothing is counted against the subscriber.
+- ``MessageRejected`` (and any other refusal that retrying cannot mend) fails that recipient
+  for this campaign: ``Verdict.FAILED``, the message was refused, the address is not at
+  fault. No answer of the API is a hard bounce: SES accepts mail to an address that does
+  not work and reports it later as a bounce notification (``feedback``). A paused or
+  suspended account, an unverified sending identity or an exhausted daily quota raise
+  ``AdapterError``: the runner pauses the campaign with the message, and nothing is
+  counted against the subscriber.
 - SES's MessageId is returned in ``SendResult.message_id``; the journal keeps it so that SES's
   bounce and complaint notifications can be matched to the recipient.
 """
@@ -24,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from newsletter.core.config import Workspace
-from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult, Status
+from newsletter.delivery.base import Adapter, AdapterError, ConnectionLost, SendResult
+from newsletter.delivery.replies import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +164,9 @@ class SesAdapter(Adapter):
             request["ConfigurationSetName"] = self.config.configuration_set
         outcome = self._send_with_backoff(request)
         if isinstance(outcome, SendResult):
-            return [SendResult(r, outcome.status, outcome.reply, outcome.code) for r in recipients]
+            return [SendResult(r, outcome.verdict, outcome.reply, outcome.code) for r in recipients]
         reply = f"accepted by SES, MessageId {outcome}"
-        return [SendResult(r, Status.SENT, reply, 200, message_id=outcome) for r in recipients]
+        return [SendResult(r, Verdict.DELIVERED, reply, 200, message_id=outcome) for r in recipients]
 
     def _send_with_backoff(self, request: dict[str, Any]) -> str | SendResult:
         """SES's MessageId, or a failed SendResult (recipient left blank)."""
@@ -180,15 +185,15 @@ class SesAdapter(Adapter):
                     if any(words in text.lower() for words in IDENTITY_REFUSED):
                         raise AdapterError(f"SES refuses the sender: {text} (verify the domain or "
                                            "address under 'Verified identities' in the SES console)") from None
-                    return SendResult("", Status.PERMANENT, f"SES {code}: {text}", status or 400)
+                    return SendResult("", Verdict.FAILED, f"SES {code}: {text}", status or 400)
                 if code in PAUSING:
                     raise AdapterError(f"{PAUSING[code]} ({code}: {text})") from None
                 if code == "LimitExceededException" or "daily message quota" in text.lower():
                     raise AdapterError(f"the SES sending quota for the last 24 hours is used up: {text}") from None
                 if code not in RETRYABLE and status < 500:
-                    return SendResult("", Status.PERMANENT, f"SES {code}: {text}", status)
+                    return SendResult("", Verdict.FAILED, f"SES {code}: {text}", status)
                 if time.monotonic() + wait > deadline:
-                    return SendResult("", Status.TEMPORARY, f"SES {code} for {self.config.retry_for:g} s: {text}",
+                    return SendResult("", Verdict.TEMPORARY, f"SES {code} for {self.config.retry_for:g} s: {text}",
                                       status)
                 log.info("SES %s; trying again in %.1f s", code, wait)
                 time.sleep(wait)

@@ -199,12 +199,13 @@ class PreviewApp:
         return Response(200, path.read_bytes(), kind, {"Content-Security-Policy": FILE_CSP})
 
     def _logo_file(self, raw: str) -> Path | None:
-        """The organisation's logo when it is a workspace file: emails name it by its file
-        name beside the images (render.images.logo_image), wherever it is in the workspace."""
-        logo = self.site.workspace().settings.organisation.logo
-        if not logo or logo.lower().startswith(("http://", "https://")) or unhashed(raw) != PurePosixPath(logo).name:
-            return None
-        return safe_file(self.root, PurePosixPath(logo).as_posix())
+        """The organisation's logo (light or dark) when it is a workspace file: emails name it
+        by its file name beside the images (render.images.logo_image), wherever it is kept."""
+        org = self.site.workspace().settings.organisation
+        for logo in (org.logo, getattr(org, "logo_dark", None)):
+            if logo and not logo.lower().startswith(("http://", "https://")) and unhashed(raw) == PurePosixPath(logo).name:
+                return safe_file(self.root, PurePosixPath(logo).as_posix())
+        return None
 
     def static(self, raw: str) -> Response:
         path = safe_file(STATIC, raw)

@@ -137,3 +137,31 @@ def test_journal_times_are_utc_seconds_and_follow_the_clock(monkeypatch):
     later = journal_module._now()
     assert first == same == "2026-09-21T14:13:20+00:00"
     assert later == "2026-09-21T14:13:21+00:00"
+
+
+def test_a_wave_is_a_campaign_of_its_own(journal):
+    whole = journal.campaign_for("2026-11", "all", "smtp")
+    wave = journal.campaign_for("2026-11", "all", "smtp", languages=("en", "de"))
+    other = journal.campaign_for("2026-11", "all", "smtp", languages=("es",))
+    assert len({whole.id, wave.id, other.id}) == 3
+    assert journal.campaign_for("2026-11", "all", "smtp", languages=("en", "de")).id == wave.id
+    assert journal.find_campaign("2026-11", "all", "smtp", ("es",)).id == other.id
+    assert journal.find_campaign("2026-11", "all", "smtp").id == whole.id
+    assert wave.languages == "en,de" and "languages en,de" in wave.name and "languages" not in whole.name
+
+
+def test_a_journal_from_before_waves_keeps_its_campaigns_as_whole_editions(tmp_path):
+    from newsletter.campaign.journal import MIGRATIONS
+    from newsletter.core import db
+
+    path = tmp_path / "old.sqlite3"
+    conn = db.connect(path)
+    db.migrate(conn, "journal", MIGRATIONS[:3])    # the journal as it was before --lang
+    conn.execute("INSERT INTO campaigns (edition, segment, adapter, created, updated, status) "
+                 "VALUES ('2026-10', 'all', 'smtp', 'x', 'x', 'finished')")
+    conn.commit()
+    conn.close()
+    with Journal(path) as journal:
+        old = journal.find_campaign("2026-10", "all", "smtp")
+        assert old is not None and old.languages == "" and old.status == "finished"
+        assert journal.find_campaign("2026-10", "all", "smtp", ("de",)) is None

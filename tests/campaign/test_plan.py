@@ -104,3 +104,18 @@ def test_an_edition_with_errors_is_not_sent(sample_ws: Path) -> None:
     ws = load_workspace(sample_ws)
     with Store.open(ws) as store, pytest.raises((campaign.NotReady, ValidationFailed), match="error"):
         campaign.make_plan(ws, store, "2026-11", "all")
+
+
+def test_a_wave_plans_only_its_languages_and_knows_the_whole_segment(sample_ws: Path) -> None:
+    make_workspace(sample_ws, 9)                       # en, de, es in turn
+    (sample_ws / "fr.csv").write_text("email,language\nlucie@example.org,fr\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["-C", str(sample_ws), "subscribers", "import", str(sample_ws / "fr.csv")]).exit_code == 0
+    ws = load_workspace(sample_ws)
+    with Store.open(ws) as store:
+        wave = campaign.make_plan(ws, store, "2026-11", "all", languages=["de,en"])
+        whole = campaign.make_plan(ws, store, "2026-11", "all", languages=["es", "de,en"])
+    assert wave.languages == ("en", "de")             # the edition's order, whatever the order given
+    assert wave.by_language() == {"en": 4, "de": 3}   # the French reader gets English, in its wave
+    assert {k: len(v) for k, v in wave.everyone.items()} == {"en": 4, "de": 3, "es": 3}
+    assert len(wave.ids) == 7 and wave.ids < whole.ids
+    assert whole.languages == () and whole.total == 10

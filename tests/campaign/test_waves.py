@@ -125,6 +125,8 @@ def test_waves_then_repeats_reach_every_reader_exactly_once(sample_ws: Path, smt
     assert code == 0, (out, err)
     assert handler.per_address() == {e: 1 for e in [*emails, "lucie@example.org"]}
     assert campaigns(sample_ws) == [("en,de", "finished"), ("es", "finished")]
+    listing = CliRunner().invoke(main, ["-C", str(sample_ws), "campaigns"]).output
+    assert "all [en,de]" in listing and "all [es]" in listing, listing
 
     # The first wave again, and the whole edition without --lang: nobody gets a second message.
     code, out, err = run(sample_ws, smtp_server.port, "--yes", "--lang", "en,de")
@@ -169,6 +171,8 @@ def test_an_unknown_language_is_a_usage_error_naming_the_editions_languages(samp
     assert code == 2, (out, err)
     assert f"--lang fr: edition {EDITION} has no language 'fr'; its languages: en, de, es" in err
     assert "Traceback" not in err
+    code, out, err = run(sample_ws, smtp_server.port, "--dry-run", "--lang", " ,")
+    assert code == 2 and "names no language; edition 2026-11's languages: en, de, es" in err, (out, err)
 
 
 def test_the_dry_run_shows_each_languages_state_and_never_refuses(sample_ws: Path, smtp_server) -> None:

@@ -16,7 +16,8 @@ from newsletter.compose import dkim as signing
 from newsletter.compose.composer import Composer
 from newsletter.core.config import load_workspace
 from newsletter.delivery import get_adapter
-from newsletter.delivery.base import AdapterError, Status
+from newsletter.delivery.base import AdapterError
+from newsletter.delivery.replies import Verdict
 from newsletter.delivery.ses import Pacer, SesAdapter, SesConfig
 from tests.support.delivery import KEY, composer_for, make_recipients, sample_settings, small_variant
 
@@ -43,7 +44,7 @@ def test_signed_messages_arrive_byte_for_byte(moto_ses):
         for person in people:
             message = bytes(composer.compose(person))
             result = adapter.send(message, FROM, [person.email])[0]
-            assert result.status is Status.SENT and result.message_id
+            assert result.verdict is Verdict.DELIVERED and result.status is RecipientState.SENT and result.message_id
             sent[result.message_id] = (message, person.email)
     arrived = moto_ses.sent()
     assert len(arrived) == len(people)
@@ -53,6 +54,50 @@ def test_signed_messages_arrive_byte_for_byte(moto_ses):
         assert raw.raw_data.encode("utf-8") == message
         assert address in raw.destinations   # moto adds the To header's address; SES sends to Destination only
         assert dkimpy.verify(raw.raw_data.encode("utf-8"), dnsfunc=lambda *a, **k: record)
+
+
+def test_a_message_moto_rejects_fails_its_recipients_for_this_campaign(moto_ses):
+    """moto's own MessageRejected (more than 50 recipients for one message): each recipient
+    failed for this campaign, not a hard bounce, and nothing sent."""
+    message = bytes(composer_for(sample_settings()).compose(make_recipients(1)[0]))
+    many = [f"r{i}@example.org" for i in range(51)]
+    with ses(moto_ses.url) as adapter:
+        results = adapter.send(message, FROM, many)
+    assert [r.recipient for r in results] == many
+    assert all(r.verdict is Verdict.FAILED and r.status is RecipientState.FAILED_PERMANENT and not r.hard_bounce
+               and "MessageRejected" in r.reply and "Too many recipients" in r.reply for r in results)
+    assert not moto_ses.sent()
+
+
+def test_message_rejected_by_moto_fails_that_recipient_only(moto_ses, monkeypatch, tmp_path):
+    """A MessageRejected from moto's endpoint (its own error, over HTTP) for one recipient's
+    message, in a campaign: that recipient is failed permanently with SES's words, is not
+    counted as a hard bounce, and the others are sent."""
+    from moto.ses.exceptions import MessageRejectedError
+    from moto.ses.models import SESBackend
+
+    real = SESBackend.send_raw_email
+
+    def send_raw_email(backend, source, destinations, raw_data):
+        if "reader2@example.org" in destinations:
+            raise MessageRejectedError("Message rejected: the message contains a virus")
+        return real(backend, source, destinations, raw_data)
+
+    monkeypatch.setattr(SESBackend, "send_raw_email", send_raw_email)
+    journal = Journal(tmp_path / "j.sqlite3")
+    campaign = journal.create_campaign("2026-11", "all", "ses")
+    bounced = []
+    with ses(moto_ses.url) as adapter:
+        summary = CampaignRunner(journal, adapter, {"en": composer_for(sample_settings())}, envelope_from=FROM,
+                                 options=RunOptions(connections=1),
+                                 on_hard_bounce=bounced.append).run(campaign.id, make_recipients(3))
+    rows = {r.subscriber: r for r in journal.rows(campaign.id)}
+    assert summary.sent == 2 and summary.failed_permanent == 1 and summary.paused is None
+    assert rows["2"].status is RecipientState.FAILED_PERMANENT and "MessageRejected" in rows["2"].reply
+    assert "contains a virus" in rows["2"].reply
+    assert rows["1"].status == rows["3"].status == RecipientState.SENT
+    assert not bounced
+    assert sorted(m.destinations[0] for m in moto_ses.sent()) == ["reader1@example.org", "reader3@example.org"]
 
 
 def test_pacing_keeps_to_the_configured_rate(moto_ses):
@@ -109,7 +154,7 @@ def test_the_workspace_chooses_ses_by_name(sample_ws: Path, moto_ses):
         assert isinstance(adapter, SesAdapter) and adapter.rate == 5
         assert "Amazon SES" in adapter.describe() and "testing-secret" not in adapter.describe()
         message = bytes(composer_for(ws.settings).compose(make_recipients(1)[0]))
-        assert adapter.send(message, FROM, ["a@example.org"])[0].status is Status.SENT
+        assert adapter.send(message, FROM, ["a@example.org"])[0].status is RecipientState.SENT
 
 
 # -- against the stub -----------------------------------------------------------------------
@@ -140,7 +185,7 @@ def test_throttling_that_does_not_end_is_a_temporary_failure(ses_stub):
     message = bytes(composer_for(sample_settings()).compose(make_recipients(1)[0]))
     with ses(ses_stub.url, retry_for=0.1) as adapter:
         result = adapter.send(message, FROM, ["a@example.org"])[0]
-    assert result.status is Status.TEMPORARY and "slow down" in result.reply and not ses_stub.delivered
+    assert result.verdict is Verdict.TEMPORARY and result.status is RecipientState.FAILED_TEMPORARY and "slow down" in result.reply and not ses_stub.delivered
 
 
 def test_message_rejected_fails_that_recipient_only(ses_stub, tmp_path):
