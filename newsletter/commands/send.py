@@ -9,6 +9,7 @@ import click
 
 from newsletter.campaign import plan as campaign, waves
 from newsletter.commands._context import Context, pass_ctx
+from newsletter.commands import _scheduled
 from newsletter.core import db
 from newsletter.core.errors import EXIT_PROBLEMS, NewsletterError
 from newsletter.core.adapters import ADAPTERS
@@ -20,8 +21,8 @@ EXIT_SIGNALLED = {"SIGINT": 130, "SIGTERM": 143}
 
 
 @click.command()
-@click.argument("edition")
-@click.option("--segment", "-s", required=True, metavar="NAME",
+@click.argument("edition", required=False)
+@click.option("--segment", "-s", metavar="NAME",
               help="Who receives it: a segment from subscribers/segments.yaml ('all' for everyone subscribed).")
 @click.option("--lang", "languages", multiple=True, metavar="LANG",
               help="Send only to readers whose variant is in LANG (comma-separated or repeatable): a wave. "
@@ -48,6 +49,7 @@ EXIT_SIGNALLED = {"SIGINT": 130, "SIGTERM": 143}
                    "or from this one once it has finished).")
 @click.option("--skip-publish-check", is_flag=True,
               help="Send even if the edition's images and archive pages do not answer online yet.")
+@_scheduled.options
 @pass_ctx
 def send(ctx: Context, edition: str, segment: str, languages: tuple[str, ...], adapter: str | None, dry_run: bool,
          tests: tuple[str, ...], yes: bool, rate: float | None, per_hour: int | None, connections: int | None,
@@ -79,10 +81,19 @@ def send(ctx: Context, edition: str, segment: str, languages: tuple[str, ...], a
     Ctrl-C or SIGTERM stops cleanly: no new message is started, the ones in hand are finished,
     and the counts are printed; run the same command again to resume.
 
+    Scheduled sends (docs/scheduling.md): --at records one (checked and rendered now, checked
+    again when due); --due, run by cron or a systemd timer, sends what is due.
+
+    \b
+      newsletter send 2026-12 --segment all --at "2026-12-03 09:00 Europe/Berlin"
+      newsletter send --due
+
     Exit code 0 when every recipient got the message, 1 when some failed, are unknown or the
     campaign paused, 3 when another process is sending this campaign or holds the database,
     130/143 when stopped by Ctrl-C/SIGTERM.
     """
+    if _scheduled.handled(ctx, send, edition, segment, **{k: v for k, v in locals().items() if k in _scheduled.KEPT}):
+        return
     ws = ctx.ws
     adapter = adapter or ws.settings.delivery.adapter
     with db.translated(ws.db_path), Store.open(ws) as store:

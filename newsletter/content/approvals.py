@@ -46,6 +46,7 @@ class LanguageState:
     status: Status
     approval: Approval | None
     source: bool = False    # the edition's source language: sent without approval
+    edition: str = "EDITION"  # its name, for the command that approves it
 
     @property
     def sendable(self) -> bool:
@@ -57,7 +58,7 @@ class LanguageState:
         if self.approval is None:
             if self.source:
                 return f"{self.language}: source language, needs no approval"
-            return f"{self.language}: not approved (newsletter approve ... --lang {self.language})"
+            return f"{self.language}: not approved (newsletter approve {self.edition} --lang {self.language})"
         by = f"by {self.approval.by} at {self.approval.at}"
         if self.status == "unknown":
             return (f"{self.language}: unknown: the approval {by} has a fingerprint this version of "
@@ -114,7 +115,8 @@ def language_states(loaded: LoadedEdition) -> dict[str, LanguageState]:
             status = "unknown"
         else:
             status = "approved" if approval.fingerprint == language_fingerprint(loaded, lang) else "changed"
-        out[lang] = LanguageState(lang, status, approval, source=lang == loaded.default_language)
+        out[lang] = LanguageState(lang, status, approval, source=lang == loaded.default_language,
+                                  edition=loaded.name)
     return out
 
 

@@ -353,6 +353,14 @@ class Translations(_Section):
         "changed since its approval."))
 
 
+class Schedule(_Section):
+    """Scheduled sends (`newsletter send EDITION --at ...`, `newsletter send --due`)."""
+
+    grace_minutes: int = Field(60, ge=1, le=7 * 24 * 60, description=(
+        "A scheduled send that could not start within this many minutes after its time is held "
+        "(`newsletter schedule release ID` sends it), never sent late unasked."))
+
+
 class Settings(_Section):
     """Everything in newsletter.yaml. Unknown keys are errors."""
 
@@ -367,6 +375,7 @@ class Settings(_Section):
     dkim: Dkim | None = None
     ses: Ses = Field(default_factory=Ses)
     translations: Translations = Field(default_factory=Translations)
+    schedule: Schedule = Field(default_factory=Schedule)
     database: Path = Path("subscribers/newsletter.sqlite3")
     message_id_domain: DomainName | None = None
     merge_attributes: list[str] = Field(

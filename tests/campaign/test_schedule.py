@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import time
 from pathlib import Path
 
 import pytest
 
-from newsletter.campaign.schedule import (CANCELLED, HELD, SCHEDULED, STARTED, ScheduleError, Schedules,
-                                          parse_at)
+from newsletter.campaign.journal import LeaseOwner
+from newsletter.campaign.schedule import (CANCELLED, HELD, SCHEDULED, SENDING, SENT, ScheduleError, Schedules,
+                                          clock_from_env, heartbeat, parse_at)
 
 UTC = dt.timezone.utc
 GRACE = dt.timedelta(minutes=60)
@@ -46,7 +48,9 @@ def test_the_hour_that_happens_twice_in_autumn_needs_its_offset() -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("2026-12-03 09:00", "expected a date, a time and a time zone"),
+    ("2026-12-03 09:00", "the time zone is missing"),
+    ("2026-12-03 09:00 +01:00", "the time zone is missing"),
+    ("Thursday 9am Europe/Berlin", "expected a date, a time and a time zone"),
     ("2026-12-03 09:00 Berlin", "did you mean 'Europe/Berlin'"),
     ("2026-12-03 09:00 localtime", "unknown time zone 'localtime'"),
     ("2026-13-03 09:00 UTC", "is not a date and time"),
@@ -72,7 +76,7 @@ def test_due_not_yet_due_cancelled_and_held(tmp_path: Path) -> None:
         clock.now = dt.datetime(2026, 12, 3, 8, 5, tzinfo=UTC)
         assert [s.id for s in schedules.due()] == [soon]
         assert schedules.claim(schedules.get(soon), GRACE) == "start"
-        assert schedules.get(soon).status == STARTED
+        assert schedules.get(soon).status == SENDING
         assert schedules.get(dropped).status == CANCELLED
         # The next day's schedule: the machine was off until 11:30 local time, beyond the grace period.
         clock.now = dt.datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
@@ -81,9 +85,11 @@ def test_due_not_yet_due_cancelled_and_held(tmp_path: Path) -> None:
         held = schedules.get(later)
         assert held.status == HELD and f"schedule release {later}" in held.note
         assert schedules.due() == []
-        assert schedules.release(later).status == STARTED
-        with pytest.raises(ScheduleError, match="is started; only a scheduled or held one can be cancelled"):
+        assert schedules.release(later).status == SENDING
+        with pytest.raises(ScheduleError, match="is sending; only a scheduled, held or failed one can be cancelled"):
             schedules.cancel(later)
+        with pytest.raises(ScheduleError, match="is cancelled; only a held or failed one can be released"):
+            schedules.release(dropped)
 
 
 def test_a_schedule_across_the_autumn_change_is_due_at_the_right_instant(tmp_path: Path) -> None:
@@ -120,5 +126,107 @@ def test_two_due_runs_at_once_start_each_schedule_once(tmp_path: Path) -> None:
         assert all(proc.exitcode == 0 for proc in procs)
         assert sorted(results) == ids
     with Schedules(path) as schedules:
-        assert {s.status for s in schedules.all(include_done=True)} == {STARTED}
+        assert {s.status for s in schedules.all(include_done=True)} == {SENDING}
         assert SCHEDULED not in {s.status for s in schedules.all()}
+
+
+@pytest.mark.parametrize("day, utc_hour", [
+    ("2027-03-27", 8),   # the day before clocks go forward: CET, UTC+1
+    ("2027-03-28", 7),   # the day of the change (at 02:00): CEST, UTC+2
+    ("2027-03-29", 7),
+    ("2026-10-24", 7),   # the day before clocks go back: CEST
+    ("2026-10-25", 8),   # the day of the change (at 03:00): CET
+    ("2026-10-26", 8),
+])
+def test_nine_oclock_berlin_fires_at_the_right_utc_hour_around_each_change(tmp_path: Path, day: str,
+                                                                           utc_hour: int) -> None:
+    clock = Clock(dt.datetime(2026, 10, 1, tzinfo=UTC))
+    with Schedules(tmp_path / "db.sqlite3", clock) as schedules:
+        ident = add(schedules, f"{day} 09:00 Europe/Berlin")
+        fires = dt.datetime.fromisoformat(day).replace(hour=utc_hour, tzinfo=UTC)
+        clock.now = fires - dt.timedelta(seconds=1)
+        assert schedules.due() == []
+        clock.now = fires
+        assert [s.id for s in schedules.due()] == [ident]
+        assert schedules.get(ident).local_due.strftime("%Y-%m-%d %H:%M") == f"{day} 09:00"
+
+
+def test_the_spring_gap_of_2027_is_refused_and_an_offset_does_not_smuggle_it_in() -> None:
+    with pytest.raises(ScheduleError, match="2027-03-28 02:30 does not exist in Europe/Berlin"):
+        parse_at("2027-03-28 02:30 Europe/Berlin")
+    with pytest.raises(ScheduleError, match="does not exist"):
+        parse_at("2027-03-28 02:30 +01:00 Europe/Berlin")
+    with pytest.raises(ScheduleError, match="Europe/Berlin is not at \\+02:00 then"):
+        parse_at("2026-12-03 09:00 +02:00 Europe/Berlin")
+
+
+def test_a_time_in_the_past_is_refused(tmp_path: Path) -> None:
+    clock = Clock(dt.datetime(2026, 12, 3, 8, 0, tzinfo=UTC))
+    with Schedules(tmp_path / "db.sqlite3", clock) as schedules:
+        with pytest.raises(ScheduleError, match="2026-12-03 09:00 CET is in the past \\(it is now 2026-12-03 09:00 CET\\)"):
+            add(schedules, "2026-12-03 09:00 Europe/Berlin")
+        assert schedules.all(include_done=True) == []
+
+
+def test_a_stopped_send_is_resumed_within_the_grace_period_of_its_stop_and_held_after(tmp_path: Path) -> None:
+    clock = Clock(dt.datetime(2026, 12, 3, 7, 0, tzinfo=UTC))
+    with Schedules(tmp_path / "db.sqlite3", clock) as schedules:
+        first, second = add(schedules, "2026-12-03 08:00 UTC"), add(schedules, "2026-12-03 08:10 UTC")
+        clock.now = dt.datetime(2026, 12, 3, 8, 15, tzinfo=UTC)
+        me = str(LeaseOwner.this_process())
+        assert [schedules.claim(s, GRACE, me) for s in schedules.due()] == ["start", "start"]
+        assert schedules.interrupted() == []           # this process is alive and sending them
+        clock.now = dt.datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+        schedules.stopped(first, "stopped by SIGTERM")
+        schedules.stopped(second, "stopped by SIGTERM")
+        assert {s.id for s in schedules.interrupted()} == {first, second}
+        # Forty minutes after the stop (over an hour after its time): resumed.
+        clock.now = dt.datetime(2026, 12, 3, 9, 40, tzinfo=UTC)
+        assert schedules.claim(schedules.get(first), GRACE, me) == "start"
+        assert schedules.get(first).status == SENDING and schedules.get(first).owner == me
+        # Two hours after the stop: held for the editor.
+        clock.now = dt.datetime(2026, 12, 3, 11, 0, tzinfo=UTC)
+        assert schedules.claim(schedules.get(second), GRACE, me) == "held"
+        held = schedules.get(second)
+        assert held.status == HELD and "stopped at 2026-12-03 09:00 UTC and not resumed within 60 minutes" in held.note
+        schedules.finish(first, True, "campaign 1: sent 3")
+        assert schedules.get(first).status == SENT and schedules.get(first).owner is None
+
+
+def test_a_send_whose_process_is_gone_is_resumable_and_only_once(tmp_path: Path) -> None:
+    clock = Clock(dt.datetime(2026, 12, 3, 7, 0, tzinfo=UTC))
+    with Schedules(tmp_path / "db.sqlite3", clock) as schedules:
+        ident = add(schedules, "2026-12-03 08:00 UTC")
+        clock.now = dt.datetime(2026, 12, 3, 8, 1, tzinfo=UTC)
+        dead = multiprocessing.get_context("fork").Process(target=lambda: None)
+        dead.start()
+        dead.join()
+        gone = LeaseOwner(LeaseOwner.this_process().host, dead.pid, "", "x")
+        assert schedules.claim(schedules.due()[0], GRACE, str(gone)) == "start"
+        [interrupted] = schedules.interrupted()
+        assert interrupted.id == ident
+        me = str(LeaseOwner.this_process())
+        assert schedules.claim(interrupted, GRACE, me) == "start"
+        assert schedules.claim(interrupted, GRACE, "another") == "taken"   # its owner changed meanwhile
+
+
+def test_the_heartbeat_keeps_a_long_send_alive(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    clock = Clock(dt.datetime(2026, 12, 3, 7, 0, tzinfo=UTC))
+    with Schedules(path, clock) as schedules:
+        ident = add(schedules, "2026-12-03 08:00 UTC")
+        clock.now = dt.datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+        schedules.claim(schedules.get(ident), GRACE, "me")
+        later = Clock(dt.datetime(2026, 12, 3, 10, 30, tzinfo=UTC))
+        with heartbeat(path, ident, "me", later, every=0.01):
+            deadline = dt.datetime.now() + dt.timedelta(seconds=10)
+            while schedules.get(ident).updated != later.now and dt.datetime.now() < deadline:
+                time.sleep(0.01)
+        assert schedules.get(ident).updated == later.now
+
+
+def test_the_test_clock_comes_from_the_environment() -> None:
+    assert clock_from_env({"NEWSLETTER_TEST_NOW": "2026-12-03T08:05:00Z"})() == dt.datetime(2026, 12, 3, 8, 5, tzinfo=UTC)
+    assert clock_from_env({})().year >= 2026
+    with pytest.raises(ScheduleError, match="give the offset too"):
+        clock_from_env({"NEWSLETTER_TEST_NOW": "2026-12-03T08:05:00"})

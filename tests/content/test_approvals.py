@@ -54,7 +54,7 @@ def test_unapproved_lists_what_may_not_be_sent(sample_ws: Path) -> None:
     loaded = load_edition(load_workspace(sample_ws), EDITION)
     approve(loaded, ["en"], "editor", NOW)
     assert [s.language for s in unapproved(loaded, ["en", "de", "es"])] == ["de", "es"]
-    assert "not approved" in unapproved(loaded, ["de"])[0].describe()
+    assert unapproved(loaded, ["de"])[0].describe() == f"de: not approved (newsletter approve {EDITION} --lang de)"
 
 
 def test_approving_an_unknown_language_is_an_error_naming_the_languages(sample_ws: Path) -> None:
