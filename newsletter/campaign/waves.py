@@ -36,7 +36,14 @@ class UnknownLanguage(NewsletterError):
 
 
 class NotApproved(NewsletterError):
-    """A language the send would reach is not approved (where approval is required)."""
+    """A language the send would reach is not approved (where approval is required).
+    ``refusals`` says one line per language what stands in the way, for callers that report
+    the refusal in their own words (a scheduled send that is held)."""
+
+    def __init__(self, message: str, refusals: Sequence[str] = (), edition: str = "") -> None:
+        super().__init__(message)
+        self.refusals = tuple(refusals)
+        self.edition = edition
 
 
 def wave_languages(loaded: LoadedEdition, values: Iterable[str]) -> tuple[str, ...]:
@@ -98,7 +105,7 @@ def check_approved(approvals: Approvals, loaded: LoadedEdition, segment: str, wa
     if ready:
         lines.append(f"Or send the others now and these later: newsletter send {loaded.name} "
                      f"--segment {segment} --lang {','.join(ready)}")
-    raise NotApproved("\n".join(lines))
+    raise NotApproved("\n".join(lines), [_refusal(state) for state in refused], loaded.name)
 
 
 def _refusal(state: LanguageState) -> str:

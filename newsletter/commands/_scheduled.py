@@ -6,7 +6,6 @@ The states and the claims are campaign/schedule.py's."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -262,11 +261,8 @@ def _refused(ctx: Context, exc: NewsletterError) -> Outcome:
         return Outcome("locked", f"another process holds it ({first}); the next `newsletter send --due` "
                                  "resumes it", EXIT_LOCKED)
     if isinstance(exc, NotApproved):
-        # The refusal lists one language a line ("  de: not approved"), then how to approve.
-        refused = list(itertools.takewhile(lambda line: line.startswith("  "), str(exc).splitlines()[1:]))
-        refused = [line.strip() for line in refused]
-        return Outcome(HELD, f"not sent: {'; '.join(refused)} (translations.require_approval); approve with "
-                             "`newsletter approve EDITION --lang L`", EXIT_PROBLEMS)
+        return Outcome(HELD, f"not sent: {'; '.join(exc.refusals)} (translations.require_approval); approve "
+                             f"with `newsletter approve {exc.edition} --lang L`", EXIT_PROBLEMS)
     if isinstance(exc, (NotReady, ValidationFailed)):
         return Outcome("failed", f"not sent: the edition no longer checks: {first}", EXIT_PROBLEMS)
     return Outcome("failed", f"not sent: {first}", EXIT_PROBLEMS)

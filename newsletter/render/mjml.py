@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 import css_inline
 from mjml import mjml2html
 
+from newsletter.render.postprocess import postprocess
 from newsletter.render.theme import MARKER_RE
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def to_html(mjml_text: str) -> str:
     except ValueError as exc:  # mjml-python raises ValueError for every MRML error
         raise MjmlError(str(exc)) from None
     _verify(body, html)
-    return inline_css(html, css)
+    return postprocess(inline_css(html, css))
 
 
 # MRML (mjml-python 1.4.2) writes attribute values with Rust's escape_debug: a
