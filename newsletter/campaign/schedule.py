@@ -135,7 +135,13 @@ def parse_at(text: str) -> tuple[dt.datetime, str]:
     except ValueError:
         raise ScheduleError(f"--at {text!r}: {day} {clock} is not a date and time "
                             "(expected YYYY-MM-DD HH:MM)") from None
-    return _localise(naive, zone, offset, text).astimezone(dt.timezone.utc), zone_name
+    try:
+        due = _localise(naive, zone, offset, text).astimezone(dt.timezone.utc)
+    except OverflowError:   # 9999-12-31 23:30 in New York is in year 10000 in UTC
+        raise ScheduleError(f"--at {text!r}: {day} {clock} is out of range (in UTC it falls outside "
+                            "the years 1 to 9999)") from None
+    # The zone's own name: 'utc' would be stored as typed, and ZoneInfo('utc') does not exist.
+    return due, zone.key
 
 
 def _zone(name: str) -> ZoneInfo:

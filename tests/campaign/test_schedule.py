@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.campaign.journal import LeaseOwner
-from newsletter.campaign.schedule import (CANCELLED, HELD, SCHEDULED, SENDING, SENT, ScheduleError, Schedules,
+from newsletter.campaign.schedule import (CANCELLED, HELD, SCHEDULED, SENDING, SENT, Schedule, ScheduleError, Schedules,
                                           clock_from_env, heartbeat, parse_at)
 
 UTC = dt.timezone.utc
@@ -57,6 +57,20 @@ def test_the_hour_that_happens_twice_in_autumn_needs_its_offset() -> None:
 ])
 def test_unclear_times_are_refused_with_the_expected_form(text: str, message: str) -> None:
     with pytest.raises(ScheduleError, match=message):
+        parse_at(text)
+
+
+@pytest.mark.parametrize("zone", ["utc", "Utc", " UTC"])
+def test_utc_in_any_case_is_stored_as_utc_and_shown(zone: str) -> None:
+    due, name = parse_at(f"2026-12-03 09:00 {zone}")
+    assert (due, name) == (dt.datetime(2026, 12, 3, 9, 0, tzinfo=UTC), "UTC")
+    shown = Schedule(1, "2026-11", "all", (), "outbox", due, name, SCHEDULED, {}, None, due)
+    assert shown.when == "Thu 03 Dec 2026 09:00 UTC"
+
+
+@pytest.mark.parametrize("text", ["9999-12-31 23:30 America/New_York", "0001-01-01 00:30 Europe/Berlin"])
+def test_a_time_beyond_the_calendar_in_utc_is_refused_not_a_crash(text: str) -> None:
+    with pytest.raises(ScheduleError, match="out of range"):
         parse_at(text)
 
 
