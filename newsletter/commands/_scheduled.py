@@ -257,6 +257,9 @@ def _refused(ctx: Context, exc: NewsletterError) -> Outcome:
 
     report_error(exc, ctx.workspace_root())
     first = str(exc).splitlines()[0]
+    if isinstance(exc, ValidationFailed) and exc.errors:   # '1 error' alone says nothing in the listing
+        more = len(exc.errors) - 1
+        first = f"{exc.errors[0]}" + (f" (and {more} more)" if more else "")
     if exc.exit_code == EXIT_LOCKED:
         return Outcome("locked", f"another process holds it ({first}); the next `newsletter send --due` "
                                  "resumes it", EXIT_LOCKED)

@@ -161,6 +161,8 @@ def test_an_edition_broken_since_scheduling_is_not_sent(sample_ws: Path, smtp_se
     assert "edition.yaml:3" in err
     status, note = states(sample_ws)[ident]
     assert status == "failed" and note.startswith("not sent: the edition no longer checks")
+    # The listing says why, not only how many: the editor reads it long after cron's mail.
+    assert "edition.yaml:3" in note and "number" in note, note
     assert smtp_server.handler.messages == []
     edition.write_text(text, encoding="utf-8")
     code, out, err = done(sample_ws, LATE, "schedule", "release", str(ident), "--yes", port=smtp_server.port)
