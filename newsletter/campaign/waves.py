@@ -51,7 +51,10 @@ def wave_languages(loaded: LoadedEdition, values: Iterable[str]) -> tuple[str, .
     languages; () for every language (none named, or all of them)."""
     edition_languages = loaded.edition.languages
     values = list(values)
-    named = [lang.strip() for value in values for lang in value.split(",") if lang.strip()]
+    # Language codes are case-insensitive ('EN', 'pt_br'), as readers' languages are on import.
+    known = {lang.lower().replace("_", "-"): lang for lang in edition_languages}
+    named = [known.get(lang.strip().lower().replace("_", "-"), lang.strip())
+             for value in values for lang in value.split(",") if lang.strip()]
     unknown = [lang for lang in named if lang not in edition_languages]
     if values and not named:   # `--lang ""` must not quietly become the whole edition
         raise UnknownLanguage(f"--lang {','.join(values)!r} names no language; edition {loaded.name}'s "

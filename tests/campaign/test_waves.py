@@ -175,6 +175,13 @@ def test_an_unknown_language_is_a_usage_error_naming_the_editions_languages(samp
     assert code == 2 and "names no language; edition 2026-11's languages: en, de, es" in err, (out, err)
 
 
+def test_lang_is_read_as_readers_languages_are_whatever_its_case_and_repeats(sample_ws: Path, smtp_server) -> None:
+    make_workspace(sample_ws, 3)     # one reader each of en, de, es
+    code, out, err = run(sample_ws, smtp_server.port, "--dry-run", "--lang", "EN,De", "--lang", "en")
+    assert code == 0, (out, err)
+    assert "by language: de 1, en 1\n" in out, out
+
+
 def test_the_dry_run_shows_each_languages_state_and_never_refuses(sample_ws: Path, smtp_server) -> None:
     make_workspace(sample_ws, 9)
     folder = sample_ws / "issues" / EDITION
