@@ -122,6 +122,9 @@ def language_states(loaded: LoadedEdition) -> dict[str, LanguageState]:
 
 def approve(loaded: LoadedEdition, languages: list[str], by: str, now: dt.datetime) -> list[Approval]:
     """Record approvals of ``languages`` (kept for the others) and return the new ones."""
+    # Codes are case-insensitive ('DE'), as `send --lang` and readers' languages read them.
+    known = {lang.lower().replace("_", "-"): lang for lang in loaded.edition.languages}
+    languages = list(dict.fromkeys(known.get(lang.lower().replace("_", "-"), lang) for lang in languages))
     unknown = [lang for lang in languages if lang not in loaded.edition.languages]
     if unknown:
         raise ValidationFailed([loaded.smap.error(("languages",), (

@@ -61,3 +61,11 @@ def test_approving_an_unknown_language_is_an_error_naming_the_languages(sample_w
     result = CliRunner().invoke(main, ["-C", str(sample_ws), "approve", EDITION, "--lang", "fr"])
     assert result.exit_code == 1
     assert "has no language 'fr'; its languages: en, de, es" in result.output
+
+
+def test_approve_reads_language_codes_whatever_their_case(sample_ws: Path) -> None:
+    nobody_signed_off(sample_ws)
+    result = CliRunner().invoke(main, ["-C", str(sample_ws), "approve", EDITION, "--lang", "DE", "--by", "Rosa M."])
+    assert result.exit_code == 0, result.output
+    assert states(sample_ws)["de"] == "approved"
+    assert "\nde:\n" in (sample_ws / "issues" / EDITION / "approvals.yaml").read_text(encoding="utf-8")
