@@ -12,6 +12,7 @@ runs at once start each campaign once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from newsletter.campaign.journal import LeaseOwner
@@ -218,6 +219,21 @@ def refuse_past(due: dt.datetime, zone: str, now: dt.datetime) -> None:
                             "choose a later time, or send now without --at")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _translated(method: F) -> F:
+    """SQLite's errors as the project's own (db.translate): a lock held by another process
+    is DatabaseLocked (exit 3, naming the file), not a traceback out of `send --due`."""
+    @functools.wraps(method)
+    def wrapper(self: Schedules, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise db.translate(exc, self.path) from exc
+    return wrapper  # type: ignore[return-value]
+
+
 class Schedules:
     """The schedules in one workspace database. States: scheduled -> sending -> sent | failed;
     scheduled -> held (missed its grace period) -> sending (released) ; scheduled | held |
@@ -240,6 +256,7 @@ class Schedules:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_translated
     def add(self, edition: str, segment: str, adapter: str, due: dt.datetime, timezone: str,
             languages: tuple[str, ...] = (), options: dict[str, Any] | None = None) -> Schedule:
         """Record a scheduled send; a time already past is refused (it would be held at once)."""
@@ -253,12 +270,14 @@ class Schedules:
                  json.dumps(options or {}, sort_keys=True), _iso(now), _iso(now)))
         return self.get(cur.lastrowid)
 
+    @_translated
     def get(self, schedule_id: int) -> Schedule:
         row = self.conn.execute("SELECT * FROM schedules WHERE id = ?", (schedule_id,)).fetchone()
         if row is None:
             raise ScheduleError(f"there is no scheduled send {schedule_id} (`newsletter schedule --all` lists them)")
         return _schedule(row)
 
+    @_translated
     def all(self, include_done: bool = False) -> list[Schedule]:
         where = "" if include_done else f"WHERE status IN ('{SCHEDULED}', '{HELD}', '{SENDING}', '{FAILED}')"
         return [_schedule(r) for r in self.conn.execute(f"SELECT * FROM schedules {where} ORDER BY due, id")]
@@ -266,6 +285,7 @@ class Schedules:
     def cancel(self, schedule_id: int) -> Schedule:
         return self._move(schedule_id, WAITING, CANCELLED, "cancelled by the editor", "cancelled")
 
+    @_translated
     def due(self) -> list[Schedule]:
         """Scheduled sends whose time has come, soonest first."""
         now = _iso(self.clock())
@@ -273,16 +293,19 @@ class Schedules:
                                  (SCHEDULED, now))
         return [_schedule(r) for r in rows]
 
+    @_translated
     def interrupted(self) -> list[Schedule]:
         """Sends started by a process that stopped (SIGTERM) or is gone (a crash), to resume."""
         rows = self.conn.execute("SELECT * FROM schedules WHERE status = ? ORDER BY due, id", (SENDING,))
         return [s for s in map(_schedule, rows) if s.owner is None or _gone(s.owner)]
 
+    @_translated
     def next_due(self) -> Schedule | None:
         row = self.conn.execute("SELECT * FROM schedules WHERE status = ? ORDER BY due, id LIMIT 1",
                                 (SCHEDULED,)).fetchone()
         return _schedule(row) if row else None
 
+    @_translated
     def claim(self, schedule: Schedule, grace: dt.timedelta, owner: str = "") -> str:
         """Take a due or interrupted schedule for this process: 'start' (send or resume it
         now), 'held' (too late: held for the editor) or 'taken' (another process was first).
@@ -314,6 +337,7 @@ class Schedules:
         """The editor agrees to send a held (or failed) schedule now."""
         return self._move(schedule_id, (HELD, FAILED), SENDING, "released by the editor", "released", owner)
 
+    @_translated
     def alive(self, schedule_id: int, owner: str) -> None:
         """The sender's sign of life (see ``heartbeat``)."""
         with db.transaction(self.conn):
@@ -331,11 +355,13 @@ class Schedules:
     def hold(self, schedule_id: int, note: str) -> None:
         self._end(schedule_id, HELD, note)
 
+    @_translated
     def _end(self, schedule_id: int, status: str, note: str | None) -> None:
         with db.transaction(self.conn):
             self.conn.execute("UPDATE schedules SET status = ?, note = ?, owner = NULL, updated = ? WHERE id = ?",
                               (status, note, _iso(self.clock()), schedule_id))
 
+    @_translated
     def _move(self, schedule_id: int, from_states: tuple[str, ...], to: str, note: str, verb: str,
               owner: str = "") -> Schedule:
         current = self.get(schedule_id)

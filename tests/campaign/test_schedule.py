@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import sqlite3
 import time
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 from newsletter.campaign.journal import LeaseOwner
 from newsletter.campaign.schedule import (CANCELLED, HELD, SCHEDULED, SENDING, SENT, Schedule, ScheduleError, Schedules,
                                           clock_from_env, heartbeat, parse_at)
+from newsletter.core import db
+from newsletter.core.errors import EXIT_LOCKED, DatabaseLocked
 
 UTC = dt.timezone.utc
 GRACE = dt.timedelta(minutes=60)
@@ -77,6 +80,27 @@ def test_a_time_beyond_the_calendar_in_utc_is_refused_not_a_crash(text: str) -> 
 def add(schedules: Schedules, at: str) -> int:
     due, zone = parse_at(at)
     return schedules.add("2026-11", "all", "outbox", due, zone).id
+
+
+def test_a_database_locked_by_another_process_is_the_locked_error_not_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+    clock = Clock(dt.datetime(2026, 12, 3, 7, 0, tzinfo=UTC))
+    with Schedules(tmp_path / "db.sqlite3", clock) as schedules:
+        ident = add(schedules, "2026-12-03 09:00 Europe/Berlin")
+        clock.now = dt.datetime(2026, 12, 3, 8, 5, tzinfo=UTC)
+        other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")     # another process writing (a send, an import)
+        try:
+            with pytest.raises(DatabaseLocked) as raised:
+                schedules.claim(schedules.get(ident), GRACE)
+            assert raised.value.exit_code == EXIT_LOCKED and "db.sqlite3" in str(raised.value)
+            with pytest.raises(DatabaseLocked):
+                schedules.cancel(ident)
+        finally:
+            other.rollback()
+            other.close()
+        assert schedules.claim(schedules.get(ident), GRACE) == "start"
 
 
 def test_due_not_yet_due_cancelled_and_held(tmp_path: Path) -> None:
