@@ -62,7 +62,11 @@ def handled(ctx: Context, send_command: click.Command, edition: str | None, segm
     # Popped: click shares ``meta`` with nested contexts, and a due send invokes this command again.
     at, due = click_ctx.meta.pop("newsletter.at", None), click_ctx.meta.pop("newsletter.due", False)
     if due:
-        given = [name for name, value in (("EDITION", edition), ("--segment", segment), ("--at", at)) if value]
+        # Each scheduled send keeps its own options: any given here would be silently ignored.
+        given = [name for name, value in (("EDITION", edition), ("--segment", segment), ("--at", at),
+                                          ("--lang", send_options.get("languages")),
+                                          ("--adapter", send_options.get("adapter"))) if value]
+        given += [f"--{k.replace('_', '-')}" for k in KEPT_OPTIONS if send_options.get(k) not in (None, False)]
         if given or send_options.get("tests"):
             raise click.UsageError(f"--due sends what was scheduled; it takes no {', '.join(given) or '--test'}")
         run = preview_due if send_options.get("dry_run") else run_due

@@ -65,6 +65,14 @@ def test_at_needs_an_explicit_time_zone_and_a_time_to_come(sample_ws: Path) -> N
     assert states(sample_ws) == {}
 
 
+@pytest.mark.parametrize("extra, named", [(("--lang", "de"), "--lang"), (("--adapter", "smtp"), "--adapter"),
+                                          (("--rate", "5"), "--rate"), (("--again",), "--again")])
+def test_due_refuses_send_options_it_would_ignore(sample_ws: Path, extra: tuple[str, ...], named: str) -> None:
+    # Each scheduled send keeps its own; `send --due --lang de` must not look like a German-only run.
+    code, _out, err = done(sample_ws, BEFORE, "send", "--due", *extra)
+    assert code == 2 and f"it takes no {named}" in err, err
+
+
 def test_dry_run_records_nothing_and_a_real_one_lists_and_cancels(sample_ws: Path) -> None:
     make_workspace(sample_ws, 6)
     code, out, err = done(sample_ws, BEFORE, "send", "2026-11", "-s", "all", "--at", AT, "--dry-run")
