@@ -298,3 +298,14 @@ def test_a_control_character_in_an_editors_text_is_dropped_not_fatal(kitchen_ws:
     ws = load_workspace(kitchen_ws)
     variant = render_variant(ws, load_edition(ws, "2099-01"), "en")
     assert "A callto action" in variant.html and "\b" not in variant.html + variant.text
+
+
+def test_the_national_association_keeps_its_own_look(builds) -> None:
+    """examples/namc overrides colours and fonts (serif, teal) through its colors.j2 only."""
+    namc = next(s for s in ALL if s.label == "namc")
+    root = next(s for s in ALL if s.label == "root" and s.edition == "2026-11")
+    theirs, ours = variants_html(builds, namc)[0][1], variants_html(builds, root)[0][1]
+    assert "font-family:Georgia" in theirs and "font-family:Georgia" not in ours
+    assert "font-family: Georgia, Times New Roman, serif !important" in theirs      # Outlook's fallback
+    assert "#0b5e7a" in theirs and "#9b2457" not in theirs                          # its accent, not ours
+    assert 'class="badge"' in theirs and 'class="btn"' in theirs and 'class="toc"' in theirs   # the new structure
