@@ -1,0 +1,59 @@
+"""Careless and hostile editor input through the real render pipeline: links that go nowhere,
+anchors that collide, phone numbers without digits."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newsletter.content.loader import load_edition
+from newsletter.core.config import load_workspace
+from newsletter.core.errors import ValidationFailed
+from newsletter.render import render_variant
+
+
+def edit(ws_dir: Path, old: str, new: str) -> None:
+    path = ws_dir / "issues" / "2099-01" / "edition.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def html_of(ws_dir: Path) -> str:
+    ws = load_workspace(ws_dir)
+    return render_variant(ws, load_edition(ws, "2099-01"), "en", ("leaders",)).html
+
+
+def ids(html: str) -> Counter:
+    return Counter(re.findall(r'\sid="([^"]*)"', html))
+
+
+def test_an_editor_id_that_looks_like_a_generated_anchor_keeps_every_anchor_unique(kitchen_ws: Path) -> None:
+    # The second block (no id of its own) is anchored "block-2" by default; the editor names
+    # the first block "block-2" too: two ids, and the table of contents jumps to the wrong one.
+    edit(kitchen_ws, "  - type: hero\n    image:", "  - type: hero\n    id: block-2\n    image:")
+    html = html_of(kitchen_ws)
+    twice = [name for name, count in ids(html).items() if count > 1]
+    assert twice == []
+    targets = re.findall(r'href="#([^"]+)"', html)
+    assert targets and all(ids(html)[t] == 1 for t in targets)
+
+
+@pytest.mark.parametrize("phone", ["+ ()", "...", "+ / -"])
+def test_a_phone_number_without_digits_is_refused_at_its_line(kitchen_ws: Path, phone: str) -> None:
+    edit(kitchen_ws, 'phone: "+49 30 555 0101"', f'phone: "{phone}"')
+    ws = load_workspace(kitchen_ws)
+    with pytest.raises(ValidationFailed) as info:
+        load_edition(ws, "2099-01")
+    (err,) = info.value.errors
+    assert "phone" in err.field and "digit" in err.message
+    lines = (kitchen_ws / "issues/2099-01/edition.yaml").read_text(encoding="utf-8").splitlines()
+    assert phone in lines[err.line - 1]
+
+
+def test_no_tel_link_is_ever_empty(kitchen_ws: Path) -> None:
+    html = html_of(kitchen_ws)
+    tels = re.findall(r'href="(tel:[^"]*)"', html)
+    assert tels and all(re.fullmatch(r"tel:\+?[0-9]{3,}", t) for t in tels)
