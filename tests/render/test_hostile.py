@@ -7,7 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from newsletter.cli import main
 from newsletter.content.loader import load_edition
 from newsletter.core.config import load_workspace
 from newsletter.core.errors import ValidationFailed
@@ -57,3 +59,21 @@ def test_no_tel_link_is_ever_empty(kitchen_ws: Path) -> None:
     html = html_of(kitchen_ws)
     tels = re.findall(r'href="(tel:[^"]*)"', html)
     assert tels and all(re.fullmatch(r"tel:\+?[0-9]{3,}", t) for t in tels)
+
+
+@pytest.mark.parametrize("key", ["logo", "logo_dark"])
+def test_a_missing_logo_file_is_reported_at_its_line_by_build(kitchen_ws: Path, key: str) -> None:
+    settings = kitchen_ws / "newsletter.yaml"
+    text = settings.read_text(encoding="utf-8")
+    if key == "logo":
+        text = text.replace("  logo: logo.png", "  logo: images/missing.png")
+    else:
+        text = text.replace("  logo: logo.png", "  logo: logo.png\n  logo_dark: missing-dark.png")
+    settings.write_text(text, encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith(f"  {key}:"))
+    result = CliRunner().invoke(main, ["--workspace", str(kitchen_ws), "build", "2099-01"])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"newsletter.yaml:{line}:" in result.output
+    assert f"organisation.{key}" in result.output and "not found" in result.output
+    assert "Traceback" not in result.output
