@@ -13,6 +13,7 @@ from newsletter.cli import main
 from newsletter.content.loader import load_edition
 from newsletter.core.config import load_workspace
 from newsletter.core.errors import ValidationFailed
+from newsletter.publish.site import build_site
 from newsletter.render import render_variant
 
 
@@ -77,3 +78,16 @@ def test_a_missing_logo_file_is_reported_at_its_line_by_build(kitchen_ws: Path, 
     assert f"newsletter.yaml:{line}:" in result.output
     assert f"organisation.{key}" in result.output and "not found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_editor_id_never_collides_with_the_archive_pages_own_ids(kitchen_ws: Path) -> None:
+    # Editors' ids are [a-z0-9-]; "content" was also the id of the archive page's <main>
+    # (the skip link's target), so the skip link jumped to the signature.
+    edit(kitchen_ws, "id: signature", "id: content")
+    site = build_site(load_workspace(kitchen_ws), ["2099-01"])
+    pages = {path: data.decode("utf-8") for path, data in site.files.items() if path.endswith(".html")}
+    assert "2099-01/en.html" in pages
+    for path, page in pages.items():
+        assert [name for name, count in ids(page).items() if count > 1] == [], path
+        for target in re.findall(r'href="#([^"]+)"', page):
+            assert ids(page)[target] == 1, (path, target)
