@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import zoneinfo
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from newsletter.content.tags import foreign_tags
 
@@ -313,6 +313,14 @@ class Resource(Model):
     description: Text | None = None
     url: Url | None = None
     phone: str | None = Field(None, pattern=r"^\+?[0-9 ()./-]{3,30}$")
+
+    @field_validator("phone")
+    @classmethod
+    def _dialable(cls, value: str | None) -> str | None:
+        # the tel: link keeps only the digits: "+ ()" would link to an empty "tel:+"
+        if value is not None and sum(ch in "0123456789" for ch in value) < 3:
+            raise ValueError(f"a phone number needs at least 3 digits; got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _reachable(self) -> "Resource":

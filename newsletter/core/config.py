@@ -127,6 +127,15 @@ def _public_url(value: str) -> str:
     return value
 
 
+def _website(value: str) -> str:
+    """The organisation's website (the masthead's link in every email and archive page): an
+    absolute http(s) URL, never javascript: or a bare host name that would link nowhere."""
+    parts = urlsplit(value) if _URL_CHARS.match(value) else None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ValueError(f"expected an absolute http(s) URL like https://example.org; got {value!r}")
+    return value
+
+
 EmailAddress = Annotated[str, AfterValidator(_address)]
 MailtoAddress = Annotated[str, AfterValidator(_mailto)]
 ListId = Annotated[str, AfterValidator(_list_id)]
@@ -144,7 +153,7 @@ class _Section(BaseModel):
 class Organisation(_Section):
     name: str
     postal_address: str = Field(description="Printed in every footer (CAN-SPAM, GDPR).")
-    website: str
+    website: Annotated[str, AfterValidator(_website)]
     logo: str | None = Field(None, description="Absolute URL, or a path relative to the workspace.")
     logo_dark: str | None = Field(None, description="A logo for dark mode (light on dark), shown instead of "
                                   "'logo' by mail apps in dark mode. Absolute URL, or a path relative to the workspace.")

@@ -15,8 +15,8 @@ from newsletter.content import images, markdown
 from newsletter.content.loader import LoadedEdition, walk
 from newsletter.content.model import text_marker
 from newsletter.core.config import Workspace
-from newsletter.core.errors import ConfigError, RenderError
-from newsletter.core.yamlsrc import Loc, format_loc
+from newsletter.core.errors import ConfigError, NewsletterError, RenderError, ValidationFailed
+from newsletter.core.yamlsrc import Loc, format_loc, load_yaml
 
 # CSS pixels an image field is shown at, per block type (600 px email, 32 px side padding):
 # hero, article and image pictures span the whole email, one width; a card's picture fills its
@@ -114,12 +114,25 @@ def logo_image(ws: Workspace, key: str = "logo") -> images.Planned | None:
         return None
     path = (ws.root / logo).resolve()
     if not path.is_file():
-        raise ConfigError(f"newsletter.yaml: organisation.{key}: file {logo!r} not found in {ws.root}")
+        raise _setting_error(ws, key, f"file {logo!r} not found in {ws.root}")
     try:
         info = images.inspect(path)
     except images.ImageRefused as exc:
-        raise ConfigError(f"newsletter.yaml: organisation.{key}: {logo!r}: {exc}") from None
+        raise _setting_error(ws, key, f"{logo!r}: {exc}") from None
     return images.plan(info, Path(logo).name, LOGO_WIDTH)
+
+
+def _setting_error(ws: Workspace, key: str, message: str) -> NewsletterError:
+    """The mistake at organisation.<key>'s line in newsletter.yaml (editors fix it there);
+    without that line (the value came from the environment) the file and key alone."""
+    try:
+        _, smap = load_yaml(ws.settings_file)
+        pos = smap.positions.get(("organisation", key))
+    except (OSError, NewsletterError):
+        pos = None
+    if pos is None or pos.line is None:
+        return ConfigError(f"newsletter.yaml: organisation.{key}: {message}")
+    return ValidationFailed([smap.error(("organisation", key), message)])
 
 
 class ImageUrl(str):

@@ -130,10 +130,22 @@ def _convert(name: str, info: Any, value: Any, cx: ViewContext) -> Any:
 
 def block_views(blocks: list[tuple[int, BaseModel]], cx: ViewContext) -> list[SimpleNamespace]:
     """Views of (index in the edition, block) pairs; ``index`` and ``anchor`` are added."""
+    # An editor's id may look like a generated one ("block-2"): generated anchors step aside.
+    taken = {block_id for _, block in blocks if (block_id := getattr(block, "id", None))}
     out = []
     for index, block in blocks:
         item = view(block, cx)
         item.index = index
-        item.anchor = getattr(block, "id", None) or f"block-{index + 1}"
+        item.anchor = getattr(block, "id", None) or _free_anchor(f"block-{index + 1}", taken)
         out.append(item)
     return out
+
+
+def _free_anchor(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``, ... when an editor's id already holds it."""
+    anchor, n = base, 1
+    while anchor in taken:
+        n += 1
+        anchor = f"{base}-{n}"
+    taken.add(anchor)
+    return anchor

@@ -98,6 +98,13 @@ BAD_SETTINGS = [
     ("  unsubscribe_mailto: unsubscribe@mcin.example.org", "  unsubscribe_mailto: mailto:unsubscribe",
      "urls.unsubscribe_mailto", "expected an address"),
     ("  adapter: outbox", "  adapter: smpt", "delivery.adapter", "did you mean 'smtp'?"),
+    # the website is the masthead's link in every email and archive page
+    ("  website: https://mcin.example.org", "  website: javascript:alert(1)",
+     "organisation.website", "expected an absolute http(s) URL"),
+    ("  website: https://mcin.example.org", '  website: " JaVaScRiPt:alert(1)"',
+     "organisation.website", "expected"),
+    ("  website: https://mcin.example.org", "  website: mcin.example.org",
+     "organisation.website", "expected an absolute http(s) URL"),
 ]
 
 

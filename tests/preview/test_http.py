@@ -56,11 +56,12 @@ def test_edition_images_and_ui_files_are_served(preview: PreviewServer) -> None:
 def test_a_logo_kept_in_the_workspace_is_served_under_the_name_the_email_gives_it(preview: PreviewServer,
                                                                                  sample_ws: Path) -> None:
     email = raw_get(preview, "/e/2026-11/email?lang=en")
-    [src] = re.findall(r'<img alt="Mother Centres International Network"[^>]* src="([^"]+)"', email.text)
-    assert src.startswith("/e/2026-11/files/logo.")                   # settings: logo: assets/logo.png
+    [src] = re.findall(r'src="(/e/2026-11/files/logo\.[0-9a-f]{10}\.png)"', email.text)  # logo: assets/logo.png
     logo = raw_get(preview, src)
     assert logo.status == 200 and logo.body == (sample_ws / "assets" / "logo.png").read_bytes()
     assert raw_get(preview, "/e/2026-11/files/logo.0123456789.gif").status == 404
+    [dark] = re.findall(r'src="(/e/2026-11/files/logo-dark\.[0-9a-f]{10}\.png)"', email.text)  # logo_dark
+    assert raw_get(preview, dark).body == (sample_ws / "assets" / "logo-dark.png").read_bytes()
 
 
 def test_symbolic_link_out_of_an_edition_is_refused(preview: PreviewServer, sample_ws: Path) -> None:

@@ -34,7 +34,7 @@ def test_build_writes_variants_manifest_and_images_to_build_edition(sample_ws: P
     # Processed images under content-hashed names (content.images), still valid PNGs.
     assert [re.sub(r"\.[0-9a-f]{10}\.", ".", i) for i in manifest["images"]] == [
         "images/amina.png", "images/anniversary.png", "images/baby-cafe.png", "images/hero.png", "images/round-table.png",
-        "logo.png"]
+        "logo-dark.png", "logo.png"]
     for image in manifest["images"]:
         with Image.open(out / image) as img:
             assert img.format == "PNG"
@@ -83,7 +83,8 @@ def test_a_second_build_removes_what_the_last_build_wrote_and_nothing_else(sampl
     path.write_text(path.read_text(encoding="utf-8").replace("    audience: leaders\n", ""), encoding="utf-8")
     assert run(sample_ws, "build", "2026-11").exit_code == 0
     assert sorted(re.sub(r"\.[0-9a-f]{10}\.", ".", p.name) for p in out.iterdir()) == [
-        "de", "de.html", "en", "en.html", "es", "es.html", "images", "logo.png", "manifest.json", "notes.txt"]
+        "de", "de.html", "en", "en.html", "es", "es.html", "images", "logo-dark.png", "logo.png", "manifest.json",
+        "notes.txt"]
 
 
 def test_lint_errors_fail_the_build_but_the_files_are_written(sample_ws: Path) -> None:
