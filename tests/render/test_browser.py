@@ -14,6 +14,7 @@ from newsletter.core.config import load_workspace
 from newsletter.content.loader import load_edition
 from newsletter.render import render_variant
 
+from tests.render.conftest import variants_of
 from tests.support.samples import ALL, ROOT, Sample
 
 pytestmark = pytest.mark.browser
@@ -50,14 +51,7 @@ CONTRAST_JS = """
 
 def variant_pages(builds, samples: list[Sample]) -> list[tuple[str, str, Path, str]]:
     """(label, html, build folder, asset base URL) of every variant of the samples."""
-    out = []
-    for sample in samples:
-        build = builds[sample.id]
-        base = build.manifest["asset_base_url"]
-        for v in build.manifest["variants"]:
-            html = (build.out_dir / v["files"]["html"]).read_text(encoding="utf-8")
-            out.append((f"{sample.id}:{v['key']}", html, build.out_dir, base))
-    return out
+    return [(v.label, v.html, v.folder, v.base) for v in variants_of(builds, samples)]
 
 
 def open_page(browser, width: int, folder: Path, base: str, dark: bool = False):
