@@ -16,6 +16,7 @@ import pytest
 
 from newsletter.campaign.schedule import Schedules
 from tests.campaign.sending import db_path, env_for, make_workspace, wait_for
+from tests.support.workspaces import edit_edition
 
 BEFORE = "2026-12-02T12:00:00Z"      # the day before
 ON_TIME = "2026-12-03T08:01:00Z"     # a minute after 09:00 Berlin (CET, UTC+1)
@@ -291,9 +292,7 @@ def test_a_language_changed_since_its_approval_holds_the_send_until_approved_and
         sample_ws: Path, smtp_server) -> None:
     emails = make_workspace(sample_ws, 6)
     ident = schedule(sample_ws)
-    edition = sample_ws / "issues" / "2026-11" / "edition.yaml"
-    text = edition.read_text(encoding="utf-8")
-    edition.write_text(text.replace("de: \"Neues im November:", "de: \"Neu im November:"), encoding="utf-8")
+    edit_edition(sample_ws, "2026-11", "de: \"Neues im November:", "de: \"Neu im November:", count=-1)
     code, out, err = done(sample_ws, ON_TIME, "send", "--due", port=smtp_server.port)
     assert code == 1, (out, err)
     assert "newsletter approve 2026-11 --lang de" in err

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from newsletter.campaign.journal import Journal
 from newsletter.cli import main
 from tests.campaign.sending import LANGS, cli, db_path, make_workspace, wait_for
+from tests.support.workspaces import edit_edition
 
 EDITION = "2026-11"          # languages en, de, es; en is the source language
 SMTP = ("--adapter", "smtp")
@@ -40,10 +41,7 @@ def approve(ws: Path, langs: str, by: str = "Rosa M.") -> None:
 
 
 def edit(ws: Path, old: str, new: str) -> None:
-    path = ws / "issues" / EDITION / "edition.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    edit_edition(ws, EDITION, old, new)
 
 
 def campaigns(ws: Path) -> list[tuple[str, str]]:

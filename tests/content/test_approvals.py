@@ -11,6 +11,7 @@ from newsletter.cli import main
 from newsletter.content.approvals import approve, language_states, unapproved
 from newsletter.content.loader import load_edition
 from newsletter.core.config import load_workspace
+from tests.support.workspaces import edit_edition
 
 EDITION = "2026-11"
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
@@ -22,10 +23,7 @@ def states(ws: Path) -> dict[str, str]:
 
 
 def edit(ws: Path, old: str, new: str) -> None:
-    path = ws / "issues" / EDITION / "edition.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    edit_edition(ws, EDITION, old, new, count=-1)
 
 
 def nobody_signed_off(ws: Path) -> None:

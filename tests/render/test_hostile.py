@@ -15,13 +15,11 @@ from newsletter.core.config import load_workspace
 from newsletter.core.errors import ValidationFailed
 from newsletter.publish.site import build_site
 from newsletter.render import render_variant
+from tests.support.workspaces import edit_edition
 
 
 def edit(ws_dir: Path, old: str, new: str) -> None:
-    path = ws_dir / "issues" / "2099-01" / "edition.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    edit_edition(ws_dir, "2099-01", old, new)
 
 
 def html_of(ws_dir: Path) -> str:

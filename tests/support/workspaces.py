@@ -40,3 +40,12 @@ def copy_workspace(src: Path, dest: Path, editions: Iterable[str]) -> Path:
             raise FileNotFoundError(f"{folder} is not an edition; the test fixtures name it")
         shutil.copytree(folder, dest / "issues" / edition, ignore=_NOT_WORKSPACE)
     return dest
+
+
+def edit_edition(ws: Path, edition: str, old: str, new: str, count: int = 1) -> None:
+    """Replace ``old`` (which must be there) by ``new`` in an edition's edition.yaml, as an
+    editor would; ``count=-1`` replaces every occurrence."""
+    path = ws / "issues" / edition / "edition.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
